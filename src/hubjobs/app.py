@@ -1,0 +1,186 @@
+"""App: the registry of queues, handlers, backoff strategies and schedules, and the way to storage."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from .backends.base import Backend
+from .backends.registry import create_backend, resolve_url
+from .backoff import CustomStrategy
+from .errors import ConfigurationError, UnknownQueue
+from .job import JobOptions
+from .payload import PayloadLimits
+from .portal import Portal
+from .queue import Queue
+from .registry import Handler, HandlerSpec, QueueDefaults, RateLimit, make_handler_spec
+
+if TYPE_CHECKING:
+    from .worker import Worker
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_QUEUE_LIMIT_KEYS = ("rate_limit", "concurrency")
+
+
+class App:
+    """One job system: a backend URL plus the queues, handlers and schedules declared on it.
+
+    `App(url)` uses the URL, else `HUBJOBS_URL`, else `sqlite:///./hubjobs.db`.
+    """
+
+    def __init__(self, url: str | None = None, *, payload_limits: PayloadLimits | None = None) -> None:
+        self.url = resolve_url(url)
+        create_backend(self.url)  # validate the URL's scheme now
+        self.payload_limits = payload_limits or PayloadLimits()
+        self.queues: dict[str, Queue] = {}
+        self.handlers: dict[tuple[str, str], HandlerSpec] = {}
+        self.backoff_strategies: dict[str, CustomStrategy] = {}
+        self.schedules: dict[str, Any] = {}
+        self._backends: dict[int, tuple[asyncio.AbstractEventLoop, Backend]] = {}
+        self._lock = threading.Lock()
+        self._portal: Portal | None = None
+
+    def __repr__(self) -> str:
+        return f"App({self.url!r})"
+
+    # ------------------------------------------------------------ declaring
+
+    def queue(self, name: str, **defaults: Any) -> Queue:
+        """The queue `name`, declaring or updating its defaults: attempts, backoff, priority,
+        timeout, remove_on_complete, remove_on_fail, max_stalled, rate_limit, concurrency."""
+        if not isinstance(name, str) or not name or any(ch in name for ch in "{}\n\r\t "):
+            raise ConfigurationError(f"queue name must be a non-empty string without braces or spaces, "
+                                     f"got {name!r}")
+        existing = self.queues.get(name)
+        if existing is not None and not defaults:
+            return existing
+        unknown = set(defaults) - set(JobOptions.__dataclass_fields__) - set(_QUEUE_LIMIT_KEYS)
+        if unknown:
+            raise ConfigurationError(f"queue {name!r}: unknown default(s) {sorted(unknown)}")
+        base = existing.defaults if existing is not None else QueueDefaults()
+        option_values = {k: v for k, v in defaults.items() if k not in _QUEUE_LIMIT_KEYS}
+        concurrency = defaults.get("concurrency", base.concurrency)
+        if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
+                                        or concurrency < 1):
+            raise ConfigurationError(f"queue {name!r}: concurrency must be an integer >= 1, got {concurrency!r}")
+        qd = QueueDefaults(
+            options=base.options.merged(**option_values),
+            rate_limit=RateLimit.from_value(defaults["rate_limit"]) if "rate_limit" in defaults else base.rate_limit,
+            concurrency=concurrency,
+        )
+        if existing is not None:
+            existing.defaults = qd
+            return existing
+        q = Queue(self, name, qd)
+        self.queues[name] = q
+        return q
+
+    def get_queue(self, name: str) -> Queue:
+        """A declared queue, or UnknownQueue naming it."""
+        try:
+            return self.queues[name]
+        except KeyError:
+            known = ", ".join(sorted(self.queues)) or "none declared"
+            raise UnknownQueue(f"unknown queue {name!r} (known: {known})") from None
+
+    def job(self, queue: str, name: str | None = None, *, process: bool = False,
+            schema: type[BaseModel] | None = None, **options: Any) -> Callable[[F], F]:
+        """Register the decorated function as the handler of job `name` (default: the function's
+        name) on `queue`. Options: attempts, backoff, priority, timeout, remove_on_complete,
+        remove_on_fail, max_stalled; `process=True` runs it in a child process; `schema` is a
+        pydantic model checked when a job is added."""
+        unknown = set(options) - set(JobOptions.__dataclass_fields__)
+        if unknown:
+            raise ConfigurationError(f"job options unknown: {sorted(unknown)}")
+
+        def register(fn: F) -> F:
+            job_name = name or fn.__name__
+            self.queue(queue)
+            self.handlers[(queue, job_name)] = make_handler_spec(
+                queue, job_name, fn, process=process, schema=schema, overrides=options)
+            return fn
+
+        return register
+
+    def add_handler(self, queue: str, name: str, fn: Handler, **kwargs: Any) -> None:
+        """Non-decorator form of `job`."""
+        self.job(queue, name, **kwargs)(fn)
+
+    def job_names(self, queue: str) -> set[str]:
+        """Job names with a handler on `queue`."""
+        return {n for (q, n) in self.handlers if q == queue}
+
+    def backoff_strategy(self, name: str) -> Callable[[CustomStrategy], CustomStrategy]:
+        """Register a named backoff strategy: fn(attempt) -> seconds."""
+        def register(fn: CustomStrategy) -> CustomStrategy:
+            self.backoff_strategies[name] = fn
+            return fn
+
+        return register
+
+    # ------------------------------------------------------------ storage
+
+    async def backend(self) -> Backend:
+        """The opened backend for the running event loop (one per loop)."""
+        loop = asyncio.get_running_loop()
+        key = id(loop)
+        entry = self._backends.get(key)
+        if entry is not None and entry[0] is loop:
+            return entry[1]
+        with self._lock:
+            for k, (lp, _b) in list(self._backends.items()):
+                if lp.is_closed():
+                    del self._backends[k]
+        backend = create_backend(self.url)
+        await backend.open()
+        self._backends[key] = (loop, backend)
+        return backend
+
+    async def aclose(self) -> None:
+        """Close the backend of the running loop."""
+        loop = asyncio.get_running_loop()
+        entry = self._backends.pop(id(loop), None)
+        if entry is not None:
+            await entry[1].close()
+
+    @property
+    def portal(self) -> Portal:
+        """The background loop the sync API runs on (started on first use)."""
+        with self._lock:
+            if self._portal is None:
+                self._portal = Portal()
+            return self._portal
+
+    def sync_backend(self) -> Backend:
+        """The portal loop's opened backend (for sync calls that need the object itself)."""
+        return self.portal.call(self.backend())
+
+    def close(self) -> None:
+        """Close the sync portal and its backend."""
+        if self._portal is not None:
+            try:
+                self._portal.call(self.aclose(), timeout=10)
+            finally:
+                self._portal.close()
+                self._portal = None
+
+    # ------------------------------------------------------------ running
+
+    def worker(self, queues: Sequence[str] | str | None = None, *, concurrency: int | None = None,
+               lease: float = 30.0, grace: float = 30.0, **kwargs: Any) -> Worker:
+        """A Worker for `queues` (default: every queue with a handler)."""
+        from .worker import Worker
+
+        if isinstance(queues, str):
+            queues = [queues]
+        names = list(queues) if queues else sorted({q for (q, _n) in self.handlers})
+        if not names:
+            raise ConfigurationError("no queues to work on: register handlers with @app.job first")
+        for q in names:
+            self.get_queue(q)
+        return Worker(self, names, concurrency=concurrency, lease=lease, grace=grace, **kwargs)

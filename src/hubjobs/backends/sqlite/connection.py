@@ -1,0 +1,87 @@
+"""Opening SQLite connections and running write transactions safely across processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import unquote
+
+from ...errors import BackendUnavailable, ConfigurationError
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 30_000
+LOCKED_RETRIES = 20
+
+
+def path_from_url(url: str) -> Path:
+    """`sqlite:///relative.db` or `sqlite:////absolute.db` -> a filesystem path."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ConfigurationError(f"SQLite URL must look like sqlite:///path/to/file.db, got {url!r}")
+    raw = unquote(url[len(prefix):].split("?", 1)[0])
+    if not raw or raw == ":memory:":
+        raise ConfigurationError(
+            "SQLite needs a file path (several connections share it), e.g. sqlite:///./hubjobs.db")
+    return Path(raw)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode with WAL, a busy timeout and rows by column name."""
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+    except (sqlite3.Error, OSError) as exc:
+        raise BackendUnavailable(f"cannot open SQLite database {str(path)!r}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise BackendUnavailable(f"SQLite database {str(path)!r} could not switch to WAL mode (got {mode})")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def write_transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn` inside BEGIN IMMEDIATE ... COMMIT, retrying when another process holds the lock
+    past the busy timeout, so "database is locked" never reaches a caller."""
+    delay = 0.005
+    for attempt in range(LOCKED_RETRIES + 1):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc) and attempt < LOCKED_RETRIES:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            raise BackendUnavailable(f"SQLite is locked by another process for too long: {exc}") from None
+        try:
+            result = fn(conn)
+            conn.execute("COMMIT")
+            return result
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    raise BackendUnavailable("SQLite stayed locked")  # pragma: no cover - loop always returns or raises
+
+
+def read(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run read-only `fn` in one snapshot (a deferred transaction)."""
+    conn.execute("BEGIN")
+    try:
+        return fn(conn)
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")

@@ -1,0 +1,53 @@
+"""Turn SQLite rows into Job values."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from ...job import Job, JobOptions, JobState, TryError
+
+
+class CorruptJobRow(ValueError):
+    """A stored row cannot be decoded into a Job."""
+
+
+def row_to_job(row: sqlite3.Row) -> Job:
+    """Decode a `jobs` row; raises CorruptJobRow naming the column that is bad."""
+    try:
+        data = json.loads(row["data"])
+    except (TypeError, ValueError) as exc:
+        raise CorruptJobRow(f"column data is not JSON ({exc})") from None
+    try:
+        options = JobOptions.from_dict(json.loads(row["options"]))
+    except Exception as exc:  # any decode/validation failure means a corrupt row
+        raise CorruptJobRow(f"column options is invalid ({exc})") from None
+    try:
+        state = JobState(row["state"])
+        errors_raw: list[dict[str, Any]] = json.loads(row["errors"] or "[]")
+        errors = [TryError.from_dict(e) for e in errors_raw]
+        progress = None if row["progress"] is None else json.loads(row["progress"])
+        result = None if row["result"] is None else json.loads(row["result"])
+    except Exception as exc:
+        raise CorruptJobRow(f"row is invalid ({exc})") from None
+    return Job(
+        id=row["id"],
+        queue=row["queue"],
+        name=row["name"],
+        data=data,
+        state=state,
+        options=options,
+        attempts_made=row["attempts_made"],
+        stalled_count=row["stalled_count"],
+        progress=progress,
+        result=result,
+        failed_reason=row["failed_reason"],
+        errors=errors,
+        created_ts=row["created_at"],
+        run_at_ts=row["run_at"],
+        started_ts=row["started_at"],
+        finished_ts=row["finished_at"],
+        worker_id=row["worker_id"],
+        cancel_requested=bool(row["cancel_requested"]),
+    )

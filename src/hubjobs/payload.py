@@ -1,0 +1,86 @@
+"""Job data rules: JSON only (never pickle), bounded size and nesting, optional schema."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import InvalidJobData
+
+DEFAULT_MAX_BYTES = 512 * 1024
+DEFAULT_MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class PayloadLimits:
+    """Bounds on job data: encoded UTF-8 size in bytes and nesting depth."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+
+
+def check_depth(data: Any, max_depth: int) -> None:
+    """Raise InvalidJobData when lists/objects nest deeper than `max_depth`."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, (list, tuple)):
+            children = value
+        else:
+            continue
+        if depth > max_depth:
+            raise InvalidJobData(f"job data nests deeper than {max_depth} levels")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def encode_data(data: Any, limits: PayloadLimits = PayloadLimits()) -> str:
+    """Validate and encode job data as compact JSON text."""
+    check_depth(data, limits.max_depth)
+    try:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJobData(f"job data must be JSON-serialisable: {exc}") from None
+    size = len(text.encode("utf-8"))
+    if size > limits.max_bytes:
+        raise InvalidJobData(f"job data is {size} bytes encoded, over the limit of {limits.max_bytes} bytes "
+                             f"({limits.max_bytes / 1024:g} KiB)")
+    return text
+
+
+def encode_value(value: Any, what: str = "value") -> str:
+    """Encode a result, progress or other JSON value; non-JSON values are refused by name."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJobData(f"{what} must be JSON-serialisable: {exc}") from None
+
+
+def decode_json(text: str | bytes | None) -> Any:
+    """Decode JSON text stored by a backend; None stays None."""
+    if text is None:
+        return None
+    return json.loads(text)
+
+
+def parse_data_argument(raw: str) -> Any:
+    """Parse job data given as JSON text (CLI, HTTP), naming the problem when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidJobData(f"job data is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def validate_schema(schema: type[BaseModel], data: Any, *, job_name: str) -> Any:
+    """Check data against a pydantic model; the error names the field. Returns the data as given."""
+    try:
+        schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ())) or "(root)"
+        raise InvalidJobData(f"job {job_name!r}: field {loc!r}: {first.get('msg', 'invalid')}", field=loc) from None
+    return data

@@ -1,0 +1,1 @@
+"""Backend fixtures for the contract suite: one module per backend, each giving an isolated URL."""

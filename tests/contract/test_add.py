@@ -1,0 +1,116 @@
+"""Adding jobs: ids, the duplicate guard, payload rules and schemas."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubjobs import App, InvalidJobData, InvalidJobOptions, JobState, UnknownJobName
+
+
+async def test_add_returns_a_waiting_job_with_its_fields(tapp: App) -> None:
+    q = tapp.queue("q")
+    job = await q.aadd("noop", {"a": 1}, priority=3, attempts=4, timeout=9)
+    assert job.id and job.queue == "q" and job.name == "noop"
+    assert job.data == {"a": 1}
+    assert job.state == JobState.WAITING
+    assert job.priority == 3 and job.max_attempts == 4 and job.options.timeout == 9
+    assert job.attempts_made == 0 and job.progress is None and job.result is None
+    assert job.created_at.tzinfo is not None and job.started_at is None and job.finished_at is None
+    assert (await q.acounts()) == {"waiting": 1, "delayed": 0, "active": 0, "completed": 0, "failed": 0}
+
+
+async def test_duplicate_job_id_returns_the_existing_job(tapp: App) -> None:
+    q = tapp.queue("q")
+    first = await q.aadd("noop", {"v": 1}, job_id="file-42")
+    again = await q.aadd("noop", {"v": 2}, job_id="file-42")
+    assert again.id == "file-42" and again.data == {"v": 1}
+    assert (await q.acounts())["waiting"] == 1
+    assert first.created_at == again.created_at
+
+
+async def test_duplicate_guard_holds_after_completion(tapp: App) -> None:
+    from tests.helpers import running_worker, state_is, wait_until
+
+    q = tapp.queue("q")
+    await q.aadd("noop", {"v": 1}, job_id="once")
+    async with running_worker(tapp, "q"):
+        await wait_until(state_is(tapp, "q", "once", "completed"), what="job completed")
+    again = await q.aadd("noop", {"v": 2}, job_id="once")
+    assert again.state == JobState.COMPLETED and again.data == {"v": 1}
+
+
+async def test_add_bulk_adds_all_and_skips_duplicates(tapp: App) -> None:
+    q = tapp.queue("q")
+    await q.aadd("noop", {}, job_id="x1")
+    ids = await q.aadd_bulk([{"name": "noop", "data": {"i": i}} for i in range(50)]
+                            + [{"name": "noop", "data": {}, "job_id": "x1"}])
+    assert len(ids) == 51 and ids[-1] == "x1"
+    assert (await q.acounts())["waiting"] == 51
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"when": object()}, "JSON"),
+    ({"blob": "x" * (512 * 1024 + 1)}, "512"),
+    ({"f": float("nan")}, "JSON"),
+])
+async def test_bad_data_is_refused_at_add(tapp: App, data: object, message: str) -> None:
+    with pytest.raises(InvalidJobData, match=message):
+        await tapp.queue("q").aadd("noop", data)
+    assert (await tapp.queue("q").acounts())["waiting"] == 0
+
+
+async def test_nesting_over_64_is_refused(tapp: App) -> None:
+    deep: object = "leaf"
+    for _ in range(65):
+        deep = [deep]
+    with pytest.raises(InvalidJobData, match="deeper than 64"):
+        await tapp.queue("q").aadd("noop", deep)
+    ok: object = "leaf"
+    for _ in range(63):
+        ok = [ok]
+    await tapp.queue("q").aadd("noop", ok)
+
+
+async def test_schema_violation_names_the_field_at_add_time(tapp: App) -> None:
+    q = tapp.queue("q")
+    with pytest.raises(InvalidJobData, match="email") as info:
+        await q.aadd("order", {"order_id": 5})
+    assert info.value.field == "email"
+    with pytest.raises(InvalidJobData, match="order_id"):
+        await q.aadd("order", {"order_id": "five", "email": "a@b.c"})
+    await q.aadd("order", {"order_id": 5, "email": "a@b.c"})
+
+
+async def test_unknown_job_name_is_refused_by_a_producer_that_knows_the_handlers(tapp: App) -> None:
+    with pytest.raises(UnknownJobName, match="nope"):
+        await tapp.queue("q").aadd("nope", {})
+
+
+@pytest.mark.parametrize("options", [
+    {"priority": -1}, {"attempts": 0}, {"timeout": -5}, {"delay": -1}, {"job_id": ""},
+    {"backoff": "soon"}, {"remove_on_complete": "yes"},
+])
+async def test_bad_options_are_refused_by_name(tapp: App, options: dict[str, object]) -> None:
+    with pytest.raises(InvalidJobOptions):
+        await tapp.queue("q").aadd("noop", {}, **options)
+
+
+async def test_run_at_must_be_timezone_aware(tapp: App) -> None:
+    from datetime import datetime
+
+    with pytest.raises(InvalidJobOptions, match="timezone-aware"):
+        await tapp.queue("q").aadd("noop", {}, run_at=datetime(2030, 1, 1))
+
+
+def test_sync_api_works_without_an_event_loop(backend_url: str) -> None:
+    from tests.apps import build_app
+
+    app = build_app(backend_url)
+    try:
+        q = app.queue("q")
+        job = q.add("noop", {"sync": True}, job_id="s1")
+        assert q.get("s1") is not None and job.data == {"sync": True}
+        assert q.counts()["waiting"] == 1
+        assert [j.id for j in q.jobs("waiting")] == ["s1"]
+    finally:
+        app.close()
