@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -120,8 +122,8 @@ class Queue:
         remove_on_fail, max_stalled. `connection` enqueues inside a caller's open transaction."""
         new = self.build_job(name, data, **options)
         added = await self._add([new], connection)
-        if connection is not None and added[0].created:
-            return self._job_from_new(new, added[0].state)
+        if added[0].created:
+            return self._job_from_new(new, added[0].state, added[0].created_at)
         job = await self.aget(new.id)
         if job is None:  # removed at once by a racing admin; report what was added
             return self._job_from_new(new, added[0].state)
@@ -152,12 +154,13 @@ class Queue:
                     await self.events.emit(JobEvent(a.state.value, self.name, a.id))
         return added
 
-    def _job_from_new(self, new: NewJob, state: JobState) -> Job:
-        import json
-        import time
-
+    def _job_from_new(self, new: NewJob, state: JobState, created_at: float | None = None) -> Job:
+        created = created_at if created_at is not None else time.time()
+        run_at = new.run_at
+        if run_at is None and state == JobState.DELAYED:
+            run_at = created + new.delay
         return Job(id=new.id, queue=self.name, name=new.name, data=json.loads(new.data_json), state=state,
-                   options=new.options, created_ts=time.time(), run_at_ts=new.run_at)
+                   options=new.options, created_ts=created, run_at_ts=run_at)
 
     async def aget(self, job_id: str) -> Job | None:
         """The job with that id, or None."""

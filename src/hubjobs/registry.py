@@ -36,7 +36,7 @@ class RateLimit:
         if isinstance(value, (tuple, list)) and len(value) == 2:
             return cls(int(value[0]), float(value[1]))
         if isinstance(value, dict):
-            return cls(int(value["max"]), float(value.get("period", value.get("duration", 1.0))))
+            return cls(int(value["max"]), float(value.get("period", value.get("duration")) or 1.0))
         raise InvalidJobOptions(f"rate_limit must be (max, period_seconds), got {value!r}")
 
 

@@ -213,7 +213,7 @@ class Worker:
         if not self.install_signals or threading.current_thread() is not threading.main_thread():
             return []
         assert self._loop is not None
-        installed = []
+        installed: list[int] = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 self._loop.add_signal_handler(sig, self._begin_stop)
@@ -468,14 +468,14 @@ class Worker:
                     log.warning("could not renew leases on %s: %s", queue, exc)
                     continue
                 for job_id in status.lost:
-                    rj = self._running.get(job_id)
-                    if rj is not None and not rj.lease_lost:
-                        rj.lease_lost = True
+                    lost = self._running.get(job_id)
+                    if lost is not None and not lost.lease_lost:
+                        lost.lease_lost = True
                         log.warning("job %s: lease lost (another worker may run it now)", job_id)
                 for job_id in status.cancel_requested:
-                    rj = self._running.get(job_id)
-                    if rj is not None:
-                        self._cancel(rj, "cancel")
+                    target = self._running.get(job_id)
+                    if target is not None:
+                        self._cancel(target, "cancel")
 
     def _cancel(self, rj: RunningJob, reason: str) -> None:
         rj.job.cancel_requested = True

@@ -73,6 +73,8 @@ class AddedJob:
     id: str
     created: bool
     state: JobState
+    created_at: float | None = None
+    """When a newly created job was stored (backend clock); None if not reported."""
 
 
 @dataclass(frozen=True)

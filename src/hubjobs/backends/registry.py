@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 from ..errors import ConfigurationError
@@ -23,17 +24,21 @@ def create_backend(url: str) -> Backend:
 
         return SQLiteBackend(url)
     if scheme in ("redis", "rediss", "redis+cluster", "unix"):
-        try:
-            from .redis import RedisBackend
-        except ImportError as exc:  # pragma: no cover - the redis backend ships with the package
-            raise ConfigurationError(f"the Redis backend is not available: {exc}") from None
-        return RedisBackend(url)
+        return _load("hubjobs.backends.redis", "RedisBackend", url)
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        try:
-            from .postgres import PostgresBackend
-        except ImportError as exc:  # pragma: no cover
-            raise ConfigurationError(f"the PostgreSQL backend is not available: {exc}") from None
-        return PostgresBackend(url)
+        return _load("hubjobs.backends.postgres", "PostgresBackend", url)
     raise ConfigurationError(
         f"unsupported backend URL {url!r}: use sqlite:///path.db, redis://host:port/db or postgresql://..."
     )
+
+
+def _load(module: str, cls: str, url: str) -> Backend:
+    """Import a backend class lazily (its driver is imported only when used)."""
+    try:
+        backend_cls = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"backend for {url!r} is not available: {exc}") from None
+    backend = backend_cls(url)
+    if not isinstance(backend, Backend):
+        raise ConfigurationError(f"{module}.{cls} is not a Backend")
+    return backend

@@ -159,7 +159,7 @@ class SQLiteBackend(Backend):
                 "max_stalled": job.options.max_stalled, "options": json.dumps(job.options.to_dict()),
             })
             if cur.rowcount == 1:
-                out.append(AddedJob(job.id, True, state))
+                out.append(AddedJob(job.id, True, state, now))
             else:
                 row = c.execute(existing, {"queue": req.queue, "id": job.id}).fetchone()
                 out.append(AddedJob(job.id, False, JobState(row[0]) if row else state))

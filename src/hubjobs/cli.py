@@ -1,0 +1,373 @@
+"""The `hubjobs` command line: workers, producers and admin commands."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from .cli_support import (
+    CliContext,
+    friendly_errors,
+    fmt_time,
+    get_app,
+    load_app,
+    print_json,
+    print_table,
+    run_async,
+)
+from .errors import ConfigurationError, InvalidJobOptions
+from .job import JobState
+from .payload import parse_data_argument
+
+STATES = [s.value for s in JobState]
+
+
+@click.group()
+@click.option("--url", envvar="HUBJOBS_URL", default=None, help="Backend URL (default sqlite:///./hubjobs.db).")
+@click.option("--app", "app_path", envvar="HUBJOBS_APP", default=None, help="Your App as module:attribute.")
+@click.pass_context
+@friendly_errors
+def main(ctx: click.Context, url: str | None, app_path: str | None) -> None:
+    """hubjobs: background jobs on SQLite, Redis or PostgreSQL."""
+    ctx.obj = CliContext(load_app(app_path, url), app_path, url)
+    ctx.call_on_close(ctx.obj.app.close)
+
+
+# ------------------------------------------------------------------ worker
+
+
+@main.command()
+@click.option("--queue", "-q", "queues", multiple=True, help="Queue to work on (repeatable; default all).")
+@click.option("--concurrency", "-c", type=int, default=None, help="Jobs at once per process.")
+@click.option("--processes", "-p", type=int, default=1, show_default=True, help="Worker processes to run.")
+@click.option("--lease", type=float, default=30.0, show_default=True, help="Lease seconds (renewed while running).")
+@click.option("--grace", type=float, default=30.0, show_default=True, help="Seconds to finish jobs on SIGTERM.")
+@click.option("--burst", is_flag=True, help="Exit once no job is waiting, delayed or active.")
+@click.option("--with-scheduler", is_flag=True, help="Also run the scheduler in this process.")
+@click.pass_context
+@friendly_errors
+def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None, processes: int, lease: float,
+           grace: float, burst: bool, with_scheduler: bool) -> None:
+    """Run a worker until SIGTERM/SIGINT (graceful: running jobs finish within --grace)."""
+    app = get_app(ctx)
+    if not app.handlers:
+        raise ConfigurationError("no job handlers registered: pass --app module:attribute (or HUBJOBS_APP)")
+    if processes < 1:
+        raise InvalidJobOptions(f"--processes must be >= 1, got {processes}")
+    if processes > 1:
+        _run_processes(ctx, processes)
+        return
+    w = app.worker(list(queues) or None, concurrency=concurrency, lease=lease, grace=grace)
+    if not with_scheduler:
+        w.run(burst=burst)
+        return
+    run_async(_worker_with_scheduler(app, w, burst))
+
+
+async def _worker_with_scheduler(app: Any, w: Any, burst: bool) -> None:
+    import asyncio
+
+    run_scheduler = importlib.import_module("hubjobs.cli_schedules").run_scheduler
+    stop = asyncio.Event()
+    sched = asyncio.create_task(run_scheduler(app, stop))
+    try:
+        await w.arun(burst=burst)
+    finally:
+        stop.set()
+        await sched
+
+
+def _run_processes(ctx: click.Context, processes: int) -> None:
+    """Start N copies of this command (without --processes) and forward signals to them."""
+    argv = _argv_without_processes(sys.argv[1:])
+    children = [subprocess.Popen([sys.executable, "-m", "hubjobs.cli", *argv]) for _ in range(processes)]
+    click.echo(f"started {processes} worker processes: {', '.join(str(c.pid) for c in children)}", err=True)
+
+    def forward(signum: int, _frame: Any) -> None:
+        for c in children:
+            if c.poll() is None:
+                c.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [c.wait() for c in children]
+    if any(codes):
+        raise click.ClickException(f"worker processes exited with codes {codes}")
+
+
+def _argv_without_processes(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--processes", "-p"):
+            skip = True
+            continue
+        if arg.startswith("--processes="):
+            continue
+        out.append(arg)
+    return out
+
+
+# ------------------------------------------------------------------ producing
+
+
+@main.command()
+@click.argument("queue")
+@click.argument("name")
+@click.option("--data", default="{}", show_default=True, help="Job data as JSON.")
+@click.option("--priority", type=int, default=None)
+@click.option("--delay", type=float, default=None, help="Seconds to wait before it may run.")
+@click.option("--job-id", default=None, help="Id (a duplicate id adds nothing).")
+@click.option("--attempts", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly_errors
+def enqueue(ctx: click.Context, queue: str, name: str, data: str, priority: int | None, delay: float | None,
+            job_id: str | None, attempts: int | None, as_json: bool) -> None:
+    """Add a job to QUEUE named NAME."""
+    app = get_app(ctx)
+    job = app.queue(queue).add(name, parse_data_argument(data), priority=priority, delay=delay, job_id=job_id,
+                               attempts=attempts)
+    if as_json:
+        print_json(job.summary())
+    else:
+        click.echo(f"added job {job.id} to {queue} ({job.state.value})")
+
+
+# ------------------------------------------------------------------ reading
+
+
+async def _queue_names(app: Any) -> list[str]:
+    backend = await app.backend()
+    return sorted(set(app.queues) | set(await backend.list_queues()))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly_errors
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts per state for every queue."""
+    app = get_app(ctx)
+
+    async def collect() -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        backend = await app.backend()
+        for name in await _queue_names(app):
+            counts: dict[str, Any] = dict(await backend.count_jobs(name))
+            counts["paused"] = (await backend.get_queue_settings(name)).paused
+            out[name] = counts
+        await app.aclose()
+        return out
+
+    result = run_async(collect())
+    if as_json:
+        print_json(result)
+        return
+    print_table("queues", ["queue", *STATES, "paused"],
+                [[name, *[c[s] for s in STATES], "yes" if c["paused"] else ""] for name, c in result.items()])
+
+
+@main.group()
+def jobs() -> None:
+    """List, show, retry, remove, promote or cancel jobs."""
+
+
+@jobs.command("list")
+@click.argument("queue")
+@click.option("--state", type=click.Choice(STATES), default="waiting", show_default=True)
+@click.option("--offset", type=int, default=0)
+@click.option("--limit", type=int, default=50)
+@click.option("--search", default=None, help="Only jobs whose id, name, data or error contains this.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly_errors
+def jobs_list(ctx: click.Context, queue: str, state: str, offset: int, limit: int, search: str | None,
+              as_json: bool) -> None:
+    """Jobs of QUEUE in a state."""
+    q = get_app(ctx).queue(queue)
+    found = q.search(search, state, limit) if search else q.jobs(state, offset, limit)
+    if as_json:
+        print_json([j.summary() for j in found])
+        return
+    print_table(f"{queue}: {state}", ["id", "name", "priority", "attempts", "created", "finished", "error"],
+                [[j.id, j.name, j.priority, f"{j.attempts_made}/{j.max_attempts}", fmt_time(j.created_ts),
+                  fmt_time(j.finished_ts), (j.failed_reason or "")[:60]] for j in found])
+
+
+@jobs.command("show")
+@click.argument("queue")
+@click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly_errors
+def jobs_show(ctx: click.Context, queue: str, job_id: str, as_json: bool) -> None:
+    """One job with its data, result, errors and logs."""
+    q = get_app(ctx).queue(queue)
+    job = q.get(job_id)
+    if job is None:
+        raise click.ClickException(f"no job {job_id!r} in queue {queue!r}")
+    view = job.summary()
+    view["logs"] = [{"at": line.at, "line": line.line} for line in q.logs(job_id)]
+    if as_json:
+        print_json(view)
+        return
+    for key in ("id", "queue", "name", "state", "priority", "attempts_made", "max_attempts", "progress",
+                "failed_reason"):
+        click.echo(f"{key:>14}: {view[key]}")
+    for key in ("created_at", "started_at", "finished_at"):
+        click.echo(f"{key:>14}: {fmt_time(view[key])}")
+    click.echo(f"{'data':>14}: {json.dumps(view['data'], ensure_ascii=False)}")
+    click.echo(f"{'result':>14}: {json.dumps(view['result'], ensure_ascii=False)}")
+    for err in view["errors"]:
+        click.echo(f"--- try {err['attempt']}: {err['message']}\n{err['stacktrace']}")
+    for line in view["logs"]:
+        click.echo(f"[{fmt_time(line['at'])}] {line['line']}")
+
+
+@jobs.command("retry")
+@click.argument("queue")
+@click.argument("job_id", required=False)
+@click.option("--all-failed", is_flag=True, help="Retry every failed job of the queue.")
+@click.pass_context
+@friendly_errors
+def jobs_retry(ctx: click.Context, queue: str, job_id: str | None, all_failed: bool) -> None:
+    """Send a failed job (or all) back to waiting."""
+    q = get_app(ctx).queue(queue)
+    if all_failed:
+        click.echo(f"retried {q.retry_all_failed()} job(s)")
+    elif job_id:
+        click.echo(f"retried {q.retry(job_id).id}")
+    else:
+        raise click.UsageError("give a JOB_ID or --all-failed")
+
+
+@jobs.command("remove")
+@click.argument("queue")
+@click.argument("job_id")
+@click.pass_context
+@friendly_errors
+def jobs_remove(ctx: click.Context, queue: str, job_id: str) -> None:
+    """Remove a job that is not active."""
+    get_app(ctx).queue(queue).remove(job_id)
+    click.echo(f"removed {job_id}")
+
+
+@jobs.command("promote")
+@click.argument("queue")
+@click.argument("job_id")
+@click.pass_context
+@friendly_errors
+def jobs_promote(ctx: click.Context, queue: str, job_id: str) -> None:
+    """Run a delayed job now."""
+    get_app(ctx).queue(queue).promote(job_id)
+    click.echo(f"promoted {job_id}")
+
+
+@jobs.command("cancel")
+@click.argument("queue")
+@click.argument("job_id")
+@click.pass_context
+@friendly_errors
+def jobs_cancel(ctx: click.Context, queue: str, job_id: str) -> None:
+    """Ask the worker running a job to cancel it."""
+    get_app(ctx).queue(queue).cancel(job_id)
+    click.echo(f"cancel requested for {job_id}")
+
+
+# ------------------------------------------------------------------ queue controls
+
+
+@main.group("queue")
+def queue_group() -> None:
+    """Pause, resume, drain or clean a queue."""
+
+
+@queue_group.command("pause")
+@click.argument("queue")
+@click.pass_context
+@friendly_errors
+def queue_pause(ctx: click.Context, queue: str) -> None:
+    """Stop workers claiming from QUEUE."""
+    get_app(ctx).queue(queue).pause()
+    click.echo(f"paused {queue}")
+
+
+@queue_group.command("resume")
+@click.argument("queue")
+@click.pass_context
+@friendly_errors
+def queue_resume(ctx: click.Context, queue: str) -> None:
+    """Let workers claim from QUEUE again."""
+    get_app(ctx).queue(queue).resume()
+    click.echo(f"resumed {queue}")
+
+
+@queue_group.command("drain")
+@click.argument("queue")
+@click.option("--keep-delayed", is_flag=True)
+@click.pass_context
+@friendly_errors
+def queue_drain(ctx: click.Context, queue: str, keep_delayed: bool) -> None:
+    """Remove all waiting (and delayed) jobs."""
+    n = get_app(ctx).queue(queue).drain(include_delayed=not keep_delayed)
+    click.echo(f"removed {n} job(s) from {queue}")
+
+
+@queue_group.command("clean")
+@click.argument("queue")
+@click.option("--state", type=click.Choice(["completed", "failed", "waiting", "delayed"]), default="completed",
+              show_default=True)
+@click.option("--older-than", type=float, default=0.0, show_default=True, help="Seconds.")
+@click.pass_context
+@friendly_errors
+def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -> None:
+    """Remove jobs of a state older than --older-than seconds."""
+    n = get_app(ctx).queue(queue).clean(state, older_than)
+    click.echo(f"removed {n} {state} job(s) from {queue}")
+
+
+@main.command()
+@click.pass_context
+@friendly_errors
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the backend's schema."""
+    app = get_app(ctx)
+
+    async def go() -> None:
+        await app.backend()
+        await app.aclose()
+
+    run_async(go())
+    click.echo(f"schema up to date on {app.url}")
+
+
+def _register_optional_commands() -> None:
+    """Commands living in their own modules (schedules, dashboard, tokens, run)."""
+    for module_name, names in (("hubjobs.cli_schedules", ("schedules", "scheduler")),
+                               ("hubjobs.cli_admin", ("dashboard", "tokens", "run"))):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in names:
+            cmd = getattr(module, name, None)
+            if isinstance(cmd, click.Command):
+                main.add_command(cmd)
+
+
+_register_optional_commands()
+
+
+if __name__ == "__main__":
+    main(prog_name=os.environ.get("HUBJOBS_PROG", "hubjobs"))
