@@ -141,4 +141,37 @@ def build_app(url: str) -> App:
 
     app.job(QUEUE, "cpu_spin", process=True)(cpu_spin)
     app.job(QUEUE, "process_echo", process=True)(process_echo)
+
+    # -- handlers of the fault tests (tests/faults/) --------------------------------------
+
+    @app.job(QUEUE, "record_wait")
+    async def record_wait(job: Job) -> Any:
+        """Ledger 'start', wait until the file `release` exists, ledger 'done' and return this
+        worker's name; a try cancelled while waiting (timeout, shutdown) records 'cancelled'."""
+        ledger = job.data["ledger"]
+        who = os.environ.get("HUBJOBS_TEST_WORKER", str(os.getpid()))
+        await asyncio.to_thread(ledger_record, ledger, job.id, who, "start")
+        try:
+            while not os.path.exists(job.data["release"]):
+                await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            ledger_record(ledger, job.id, who, "cancelled")
+            raise
+        await asyncio.to_thread(ledger_record, ledger, job.id, who, "done")
+        return who
+
+    @app.job(QUEUE, "ledger_line")
+    async def ledger_line(job: Job) -> Any:
+        """Append the job id to this process's ledger file in directory `ledger_dir`: a ledger
+        cheap enough for tens of thousands of jobs."""
+        path = os.path.join(job.data["ledger_dir"], f"{os.getpid()}.txt")
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(job.id + "\n")
+        return None
+
     return app
+
+
+def build_app_from_env() -> App:
+    """The test App on HUBJOBS_URL (for `hubjobs --app tests.apps:build_app_from_env`)."""
+    return build_app(os.environ["HUBJOBS_URL"])
