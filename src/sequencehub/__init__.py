@@ -1,0 +1,1 @@
+"""SequenceHUB's own jobs and tools, built on the generic ``hubjobs`` engine."""
