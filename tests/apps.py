@@ -161,7 +161,7 @@ def build_app(url: str) -> App:
         return who
 
     @app.job(QUEUE, "ledger_line")
-    async def ledger_line(job: Job) -> Any:
+    def ledger_line(job: Job) -> Any:
         """Append the job id to this process's ledger file in directory `ledger_dir`: a ledger
         cheap enough for tens of thousands of jobs."""
         path = os.path.join(job.data["ledger_dir"], f"{os.getpid()}.txt")

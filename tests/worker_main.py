@@ -1,14 +1,39 @@
 """Run a test worker process: `python -m tests.worker_main URL [--queue Q] [--concurrency N]
-[--lease S] [--grace S] [--burst] [--rate MAX/PERIOD] [--global-concurrency N]`."""
+[--lease S] [--grace S] [--burst] [--rate MAX/PERIOD] [--global-concurrency N] [--stop-marker PATH]`.
+
+`--stop-marker PATH` handles SIGTERM here instead of in the Worker: it asks the worker to stop
+and, once the stop has begun, writes PATH, so a test knows the worker is shutting down."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import signal
 import sys
 
+from hubjobs import Worker
 from tests.apps import build_app
+
+
+def _write_marker(path: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(str(os.getpid()))
+    os.replace(tmp, path)
+
+
+async def _run_announcing_stop(worker: Worker, marker: str, burst: bool) -> None:
+    """Run the worker; on SIGTERM ask it to stop, then write `marker` once its stop has begun."""
+    loop = asyncio.get_running_loop()
+
+    def on_term() -> None:
+        worker.stop()  # schedules the stop on this loop ...
+        loop.call_soon(_write_marker, marker)  # ... so the marker is written after it began
+
+    loop.add_signal_handler(signal.SIGTERM, on_term)
+    await worker.arun(burst=burst)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rate", default=None)
     p.add_argument("--global-concurrency", type=int, default=None)
     p.add_argument("--ready-file", default=None)
+    p.add_argument("--stop-marker", default=None)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = build_app(args.url)
@@ -36,13 +62,17 @@ def main(argv: list[str] | None = None) -> None:
             extra["concurrency"] = args.global_concurrency
         if extra:
             app.queue(q, **extra)
-    worker = app.worker(queues, concurrency=args.concurrency, lease=args.lease, grace=args.grace)
+    worker = app.worker(queues, concurrency=args.concurrency, lease=args.lease, grace=args.grace,
+                        install_signals=args.stop_marker is None)
     if args.ready_file:
         def ready(_e: object) -> None:
             pass
         with open(args.ready_file, "w") as f:
             f.write(str(os.getpid()))
-    worker.run(burst=args.burst)
+    if args.stop_marker:
+        asyncio.run(_run_announcing_stop(worker, args.stop_marker, args.burst))
+    else:
+        worker.run(burst=args.burst)
 
 
 if __name__ == "__main__":

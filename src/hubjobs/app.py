@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -18,6 +19,8 @@ from .payload import PayloadLimits
 from .portal import Portal
 from .queue import Queue
 from .registry import Handler, HandlerSpec, QueueDefaults, RateLimit, make_handler_spec
+from .scheduling.declare import build_schedule, check_redeclaration
+from .scheduling.spec import DEFAULT_MAX_LATENESS, ScheduleSpec
 
 if TYPE_CHECKING:
     from .worker import Worker
@@ -41,7 +44,7 @@ class App:
         self.handlers: dict[tuple[str, str], HandlerSpec] = {}
         self.backoff_strategies: dict[str, CustomStrategy] = {}
         self.schedules: dict[str, Any] = {}
-        self._backends: dict[int, tuple[asyncio.AbstractEventLoop, Backend]] = {}
+        self._backends: dict[int, tuple[asyncio.AbstractEventLoop, Backend | asyncio.Future[Backend]]] = {}
         self._lock = threading.Lock()
         self._portal: Portal | None = None
 
@@ -123,29 +126,65 @@ class App:
 
         return register
 
+    def schedule(self, id: str, *, queue: str, name: str, data: Any = None, cron: str | None = None,
+                 every: timedelta | float | None = None, tz: str = "UTC", catch_up: str = "one",
+                 max_lateness: timedelta | float = DEFAULT_MAX_LATENESS, **job_options: Any) -> ScheduleSpec:
+        """Declare schedule `id`: add job `name` with `data` to `queue` at every tick.
+
+        Give `cron` (5 fields, or 6 with seconds first, in time zone `tz`) or `every` (a timedelta
+        or seconds). `catch_up` is "one" (default: one run after downtime if the newest missed tick
+        is within `max_lateness`), "all" or "none". `job_options`: priority, attempts, backoff,
+        timeout, remove_on_complete, remove_on_fail, max_stalled. A scheduler stores it in the
+        backend when it starts. Raises ScheduleError naming a bad cron expression, time zone or
+        option. See `hubjobs.scheduler`."""
+        spec = build_schedule(id, queue=queue, name=name, data=data, cron=cron, every=every, tz=tz,
+                              catch_up=catch_up, max_lateness=max_lateness, job_options=job_options)
+        check_redeclaration(self.schedules, spec)
+        self.schedules[spec.id] = spec
+        return spec
+
+    def remove_schedule(self, id: str) -> bool:
+        """Forget schedule `id` here and in the backend (running schedulers stop it at their next
+        step); True if it was declared or stored. Async code: `hubjobs.scheduling.store.remove_schedule`."""
+        from .scheduling.store import remove_schedule
+
+        return self.portal.call(remove_schedule(self, id))
+
     # ------------------------------------------------------------ storage
 
     async def backend(self) -> Backend:
-        """The opened backend for the running event loop (one per loop)."""
+        """The opened backend for the running event loop (one per loop, opened once even when
+        several tasks ask at the same time)."""
         loop = asyncio.get_running_loop()
         key = id(loop)
         entry = self._backends.get(key)
         if entry is not None and entry[0] is loop:
-            return entry[1]
+            if isinstance(entry[1], Backend):
+                return entry[1]
+            return await asyncio.shield(entry[1])
         with self._lock:
             for k, (lp, _b) in list(self._backends.items()):
                 if lp.is_closed():
                     del self._backends[k]
-        backend = create_backend(self.url)
-        await backend.open()
+        opening: asyncio.Future[Backend] = loop.create_future()
+        self._backends[key] = (loop, opening)
+        try:
+            backend = create_backend(self.url)
+            await backend.open()
+        except BaseException as exc:
+            del self._backends[key]
+            opening.set_exception(exc)
+            opening.exception()  # mark retrieved: waiters re-raise it
+            raise
         self._backends[key] = (loop, backend)
+        opening.set_result(backend)
         return backend
 
     async def aclose(self) -> None:
         """Close the backend of the running loop."""
         loop = asyncio.get_running_loop()
         entry = self._backends.pop(id(loop), None)
-        if entry is not None:
+        if entry is not None and isinstance(entry[1], Backend):
             await entry[1].close()
 
     @property

@@ -30,6 +30,7 @@ class ChildJob:
         self.queue: str = job["queue"]
         self.data: Any = job["data"]
         self.attempts_made: int = job["attempts_made"]
+        self.max_attempts: int = job.get("max_attempts", 1)
         self.progress: Any = None
         self.cancelled = False
 

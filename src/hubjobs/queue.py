@@ -23,7 +23,7 @@ from .backends.base import (
     SearchJobs,
     SetPaused,
 )
-from .errors import InvalidJobOptions, JobNotFound, UnknownJobName
+from .errors import InvalidJobData, InvalidJobOptions, JobNotFound, UnknownJobName
 from .events import EventEmitter, JobEvent, Listener
 from .job import Job, JobOptions, JobState
 from .payload import encode_data, validate_schema
@@ -139,7 +139,12 @@ class Queue:
             except KeyError:
                 raise InvalidJobOptions(f"add_bulk item {i} has no 'name'") from None
             data = spec.pop("data", None)
-            built.append(self.build_job(name, data, **spec))
+            try:
+                built.append(self.build_job(name, data, **spec))
+            except InvalidJobData as exc:
+                raise InvalidJobData(f"add_bulk item {i}: {exc}", field=exc.field) from None
+            except (InvalidJobOptions, UnknownJobName) as exc:
+                raise type(exc)(f"add_bulk item {i}: {exc}") from None
         if not built:
             return []
         added = await self._add(built, connection)

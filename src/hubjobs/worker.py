@@ -250,10 +250,13 @@ class Worker:
                         break
                     progressed |= await self._cycle(queue, claim=True)
                 failures = 0
-            except (BackendUnavailable, ConnectionError, OSError) as exc:
+            except Exception as exc:  # a worker never dies of a storage error: it backs off and retries
                 failures += 1
                 delay = min(5.0, 0.1 * 2 ** min(failures, 6))
-                log.warning("backend unavailable (%s); retrying in %.1f s", exc, delay)
+                if isinstance(exc, (BackendUnavailable, ConnectionError, OSError)):
+                    log.warning("backend unavailable (%s); retrying in %.1f s", exc, delay)
+                else:
+                    log.exception("storage error; retrying in %.1f s", delay)
                 await self._emit(JobEvent("error", "", None, None, {"error": str(exc)}))
                 await self._sleep_or_wake(delay)
                 continue
@@ -449,7 +452,7 @@ class Worker:
                 await job.alog(payload)
 
         payload = {"id": job.id, "name": job.name, "queue": job.queue, "data": job.data,
-                   "attempts_made": job.attempts_made}
+                   "attempts_made": job.attempts_made, "max_attempts": job.max_attempts}
         return await self._procs.run(spec.import_path, payload, timeout, on_message, rj.cancel_event)
 
     # ------------------------------------------------------------ background loops

@@ -24,9 +24,11 @@ async def _workers_up(app: App, count: int) -> bool:
 
 async def test_rate_limit_holds_across_two_worker_processes(tapp: App, backend_url: str, tmp_path: Path) -> None:
     q = tapp.queue("q")
-    with worker_processes(backend_url, 2, "--rate", "4/1", "--concurrency", "10", tmp_path=tmp_path):
+    # two slots per worker and jobs that take a while: each worker fills up, so both take part,
+    # and without the shared limit the two together would start far more than 4 per second
+    with worker_processes(backend_url, 2, "--rate", "4/1", "--concurrency", "2", tmp_path=tmp_path):
         await wait_until(lambda: _workers_up(tapp, 2), timeout=60, what="two workers registered")
-        ids = [(await q.aadd("noop", {"i": i})).id for i in range(12)]
+        ids = [(await q.aadd("sleep", {"seconds": 0.3})).id for i in range(12)]
         await wait_until(lambda: _all_completed(tapp, ids), timeout=60, what="all rate-limited jobs done")
     starts = sorted([(await q.aget(j)).started_ts for j in ids])  # type: ignore[union-attr,type-var]
     for i, t in enumerate(starts):

@@ -83,12 +83,14 @@ def handled_through(stored: StoredSchedule) -> datetime | None:
 def effective_next_run(spec: ScheduleSpec, stored: StoredSchedule, now: datetime) -> datetime | None:
     """When the schedule will really run next, as a listing should show it.
 
-    The stored ``next_run`` when it is in the future or due now; when it is past but the
-    catch-up policy will skip it (too late), the first tick after ``now`` instead.
+    The stored ``next_run`` when it is in the future. When it is past (no scheduler ran since),
+    the oldest tick the catch-up policy will still run (a past time: due as soon as a scheduler
+    runs), or the first tick after ``now`` when the policy skips every missed one.
     """
     if stored.next_run is None:
         return None
     stored_next = as_instant(stored.next_run)
-    if stored_next > now or due_ticks(spec, handled_through(stored), now):
+    if stored_next > now:
         return stored_next
-    return first_run_after(spec, now)
+    due = due_ticks(spec, handled_through(stored), now)
+    return due[0] if due else first_run_after(spec, now)

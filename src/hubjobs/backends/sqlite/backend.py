@@ -61,7 +61,7 @@ from ..base import (
 from ..sql_files import SqlFile, load_sql_dir
 from .connection import connect, path_from_url, read, write_transaction
 from .migrations import migrate
-from .rows import CorruptJobRow, row_to_job
+from .rows import CorruptJobRow, corrupt_placeholder, row_to_job
 
 T = TypeVar("T")
 
@@ -387,20 +387,20 @@ class SQLiteBackend(Backend):
         for r in rows:
             try:
                 out.append(row_to_job(r))
-            except CorruptJobRow:
-                continue
+            except CorruptJobRow as exc:
+                out.append(corrupt_placeholder(r, exc))
         return out
 
     async def get_job(self, req: JobRef) -> Job | None:
-        """One job by id; a corrupt row reads as None."""
+        """One job by id; a corrupt row reads as a placeholder naming the problem."""
         def run(c: sqlite3.Connection) -> Job | None:
             row = c.execute(self._q("read_jobs", "get"), {"queue": req.queue, "id": req.job_id}).fetchone()
             if row is None:
                 return None
             try:
                 return row_to_job(row)
-            except CorruptJobRow:
-                return None
+            except CorruptJobRow as exc:
+                return corrupt_placeholder(row, exc)
 
         return await self._run(run)
 

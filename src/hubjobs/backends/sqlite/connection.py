@@ -29,6 +29,20 @@ def path_from_url(url: str) -> Path:
     return Path(raw)
 
 
+class UndecodableText(str):
+    """The text of a column that is not valid UTF-8 (written by something other than the engine),
+    decoded with U+FFFD replacement characters so that reading its row does not fail; the row
+    decoder reports such a row as corrupt."""
+
+
+def decode_text(raw: bytes) -> str:
+    """Text factory: UTF-8, or an `UndecodableText` when the stored bytes are not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return UndecodableText(raw.decode("utf-8", "replace"))
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode with WAL, a busy timeout and rows by column name."""
     try:
@@ -39,6 +53,7 @@ def connect(path: Path) -> sqlite3.Connection:
     except (sqlite3.Error, OSError) as exc:
         raise BackendUnavailable(f"cannot open SQLite database {str(path)!r}: {exc}") from None
     conn.row_factory = sqlite3.Row
+    conn.text_factory = decode_text
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":

@@ -7,6 +7,7 @@ import sqlite3
 from typing import Any
 
 from ...job import Job, JobOptions, JobState, TryError
+from .connection import UndecodableText
 
 
 class CorruptJobRow(ValueError):
@@ -15,9 +16,12 @@ class CorruptJobRow(ValueError):
 
 def row_to_job(row: sqlite3.Row) -> Job:
     """Decode a `jobs` row; raises CorruptJobRow naming the column that is bad."""
+    for column, value in zip(row.keys(), row):
+        if isinstance(value, UndecodableText):
+            raise CorruptJobRow(f"column {column} is not valid UTF-8 text")
     try:
         data = json.loads(row["data"])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise CorruptJobRow(f"column data is not JSON ({exc})") from None
     try:
         options = JobOptions.from_dict(json.loads(row["options"]))
@@ -51,3 +55,20 @@ def row_to_job(row: sqlite3.Row) -> Job:
         worker_id=row["worker_id"],
         cancel_requested=bool(row["cancel_requested"]),
     )
+
+
+def corrupt_placeholder(row: sqlite3.Row, exc: CorruptJobRow) -> Job:
+    """A stand-in Job for a row that cannot be decoded, so admins can see and remove it:
+    its raw data as text, its stored state (or failed), and the decoding error as reason."""
+    def text(column: str) -> str | None:
+        value = row[column]
+        return None if value is None else str(value)
+
+    try:
+        state = JobState(row["state"])
+    except ValueError:
+        state = JobState.FAILED
+    reason = text("failed_reason") or f"corrupt job row in storage: {exc}"
+    return Job(id=str(row["id"]), queue=str(row["queue"]), name=str(row["name"]), data=text("data"),
+               state=state, failed_reason=reason, created_ts=float(row["created_at"] or 0.0),
+               finished_ts=row["finished_at"] if isinstance(row["finished_at"], float) else None)
