@@ -47,6 +47,7 @@ class App:
         self._backends: dict[int, tuple[asyncio.AbstractEventLoop, Backend | asyncio.Future[Backend]]] = {}
         self._lock = threading.Lock()
         self._portal: Portal | None = None
+        self.worker_hooks: list[Callable[[Worker], None]] = []
 
     def __repr__(self) -> str:
         return f"App({self.url!r})"
@@ -222,4 +223,13 @@ class App:
             raise ConfigurationError("no queues to work on: register handlers with @app.job first")
         for q in names:
             self.get_queue(q)
-        return Worker(self, names, concurrency=concurrency, lease=lease, grace=grace, **kwargs)
+        worker = Worker(self, names, concurrency=concurrency, lease=lease, grace=grace, **kwargs)
+        for hook in self.worker_hooks:
+            hook(worker)
+        return worker
+
+    def on_worker(self, hook: Callable[[Worker], None]) -> Callable[[Worker], None]:
+        """Call `hook(worker)` for every worker this App creates (to attach event listeners
+        such as dead-letter recording), whichever command or code creates it."""
+        self.worker_hooks.append(hook)
+        return hook

@@ -337,6 +337,23 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
     click.echo(f"removed {n} {state} job(s) from {queue}")
 
 
+@main.command("run")
+@click.option("--concurrency", "-c", type=int, default=None, help="Jobs at once.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
+@click.option("--port", default=8080, show_default=True, help="Dashboard port.")
+@click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
+@click.pass_context
+@friendly_errors
+def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool) -> None:
+    """Workers for every queue, the scheduler and the dashboard in one process."""
+    from .runner import run_all
+
+    app = get_app(ctx)
+    if not app.handlers:
+        raise ConfigurationError("no job handlers registered: pass --app module:attribute (or HUBJOBS_APP)")
+    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard)
+
+
 @main.command()
 @click.pass_context
 @friendly_errors
@@ -355,7 +372,7 @@ def migrate(ctx: click.Context) -> None:
 def _register_optional_commands() -> None:
     """Commands living in their own modules (schedules, dashboard, tokens, run)."""
     for module_name, names in (("hubjobs.cli_schedules", ("schedules", "scheduler")),
-                               ("hubjobs.cli_admin", ("dashboard", "tokens", "run"))):
+                               ("hubjobs.cli_admin", ("dashboard", "tokens"))):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

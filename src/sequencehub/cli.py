@@ -1,4 +1,4 @@
-"""``sequencehub``: the marketplace's own command line (``inspect`` for now)."""
+"""``sequencehub``: the marketplace's own command line: ``demo``, ``run`` and ``inspect``."""
 
 from __future__ import annotations
 
@@ -64,6 +64,44 @@ def inspect(path: Path, as_json: bool, no_verify: bool) -> None:
             continue
         table.add_row(key, _show(value))
     Console().print(table)
+
+
+@main.command()
+@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("sequencehub-demo"),
+              show_default=True, help="Folder for the demo's databases, uploads and outbox.")
+@click.option("--keep-running", is_flag=True, help="Leave workers and dashboard up until Ctrl-C.")
+@click.option("--no-dashboard", is_flag=True, help="Do not start the dashboard.")
+@click.option("--port", default=8080, show_default=True, help="Dashboard port (another free one if taken).")
+@click.option("--timeout", default=300.0, show_default=True, help="Give up after this many seconds.")
+def demo(workdir: Path, keep_running: bool, no_dashboard: bool, port: int, timeout: float) -> None:
+    """Run the whole system on embedded SQLite: files, webhooks, emails, cleanup, dead letters."""
+    import asyncio
+
+    from sequencehub.demo import DemoOptions, run_demo
+
+    options = DemoOptions(workdir=workdir, keep_running=keep_running, dashboard=not no_dashboard,
+                          dashboard_port=port, timeout=timeout)
+    try:
+        asyncio.run(run_demo(options))
+    except TimeoutError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+
+
+@main.command()
+@click.option("--concurrency", "-c", type=int, default=None, help="Jobs at once.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
+@click.option("--port", default=8080, show_default=True, help="Dashboard port.")
+@click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
+def run(concurrency: int | None, host: str, port: int, no_dashboard: bool) -> None:
+    """Run the marketplace's workers, scheduler and dashboard (settings from SEQUENCEHUB_* and
+    HUBJOBS_URL); the same as `hubjobs --app sequencehub.app:create_app run`."""
+    from hubjobs.runner import run_all
+
+    from sequencehub.app import create_app
+
+    run_all(create_app(), concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,60 @@
+"""`hubjobs run`: workers, the scheduler and the dashboard in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from .app import App
+
+log = logging.getLogger("hubjobs.runner")
+
+
+async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127.0.0.1", port: int = 8080,
+                   dashboard: bool = True, lease: float = 30.0, grace: float = 30.0) -> None:
+    """Run a worker on every queue with handlers, a scheduler and (optionally) the dashboard until
+    SIGTERM/SIGINT; the worker stops gracefully."""
+    from .scheduler import run_scheduler
+
+    await app.backend()
+    worker = app.worker(concurrency=concurrency, lease=lease, grace=grace, install_signals=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def request_stop() -> None:
+        if stop.is_set():
+            worker.stop()  # a second signal: hand running jobs back now
+        stop.set()
+        worker.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, request_stop)
+    tasks = [asyncio.create_task(worker.arun()), asyncio.create_task(run_scheduler(app, stop))]
+    server = None
+    if dashboard:
+        import uvicorn
+
+        from .admin.application import create_standalone_app
+        from .serving import EmbeddedServer
+
+        config = uvicorn.Config(create_standalone_app(app), host=host, port=port, log_level="warning",
+                                lifespan="on", timeout_graceful_shutdown=3)
+        server = EmbeddedServer(config)
+        tasks.append(asyncio.create_task(server.serve()))
+        log.warning("dashboard on http://%s:%d/admin/queues/", host, port)
+    try:
+        await stop.wait()
+    finally:
+        if server is not None:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await app.aclose()
+
+
+def run_all(app: App, **kwargs: object) -> None:
+    """Blocking form of `arun_all`."""
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(arun_all(app, **kwargs))  # type: ignore[arg-type]

@@ -1,0 +1,290 @@
+"""The demo: seed a marketplace, start workers, scheduler and dashboard, push work through
+every queue, show live progress, and print a summary read back from storage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.logging import RichHandler
+from rich.table import Table
+from sqlalchemy import select
+
+from hubjobs import Backoff, Worker
+from hubjobs.scheduler import run_scheduler
+
+from ..app import Marketplace, create_marketplace
+from ..config import Settings
+from ..email.sender import enqueue_email
+from ..models import AlertBatch, DeadLetter, Order
+from ..processing import FileProcessingSettings, aenqueue_file_processing
+from ..webhooks import enqueue_webhook, record_webhook_event
+from .dashboard import RunningDashboard, start_dashboard
+from .receiver import FlakyReceiver
+from .seeding import SeededDemo, seed_demo
+from .summary import DemoSummary, collect_summary
+
+DEMO_FILES = ("jobs.db", "jobs.db-wal", "jobs.db-shm", "marketplace.db", "marketplace.db-wal", "marketplace.db-shm",
+              "tokens.db", "summary.json")
+DEMO_DIRS = ("outbox", "storage")
+WEBHOOK_SECRET = "demo-webhook-secret"
+
+
+@dataclass
+class DemoOptions:
+    """Where the demo writes, and how it runs."""
+
+    workdir: Path = Path("sequencehub-demo")
+    keep_running: bool = False
+    dashboard: bool = True
+    dashboard_port: int = 8080
+    timeout: float = 300.0
+    live: bool = True
+
+
+@dataclass
+class DemoRun:
+    """Everything the demo started, so it can be stopped in order."""
+
+    marketplace: Marketplace
+    seeded: SeededDemo
+    receiver: FlakyReceiver
+    worker: Worker
+    worker_task: asyncio.Task[None]
+    scheduler_stop: asyncio.Event
+    scheduler_task: asyncio.Task[None]
+    webhook_id: str
+    receiver_url: str
+    dashboard: RunningDashboard | None = None
+    tracked: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """Create the demo folder, removing what an earlier run left (only the demo's own files)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in DEMO_FILES:
+        (workdir / name).unlink(missing_ok=True)
+    for name in DEMO_DIRS:
+        shutil.rmtree(workdir / name, ignore_errors=True)
+
+
+def demo_settings(workdir: Path) -> tuple[Settings, FileProcessingSettings]:
+    """Marketplace settings pointing into the demo folder."""
+    root = workdir.resolve()
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'marketplace.db'}",
+        outbox_dir=root / "outbox",
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_backoff_base=1.0,
+        outbound_allow=("127.0.0.1",),
+        admin_alert_emails=("admin@sequencehub.local",),
+        alert_window=2.0,
+    )
+    files = FileProcessingSettings(database_url=settings.database_url, storage_root=root / "storage",
+                                   job_timeout=120.0)
+    return settings, files
+
+
+async def start(options: DemoOptions, console: Console) -> DemoRun:
+    """Seed, then start the receiver, workers, scheduler and dashboard."""
+    prepare_workdir(options.workdir)
+    settings, files = demo_settings(options.workdir)
+    root = options.workdir.resolve()
+    marketplace = create_marketplace(settings, files, url=f"sqlite:///{root / 'jobs.db'}")
+    console.print("[bold]1.[/] seeding a marketplace: creators, products, orders, uploads …")
+    seeded = await asyncio.to_thread(seed_demo, marketplace.jobs.db, files.storage_root)
+    receiver = FlakyReceiver(WEBHOOK_SECRET, failures=2)
+    receiver_url = receiver.start()
+    webhook_id = await asyncio.to_thread(record_webhook_event, marketplace.jobs.db, event_type="order.paid",
+                                         url=receiver_url, payload={"orderId": seeded.sample.order_ids[0]})
+    app = marketplace.app
+    await app.backend()
+    worker = app.worker(concurrency=12, lease=15.0, grace=10.0, install_signals=False)
+    worker_task = asyncio.create_task(worker.arun())
+    stop = asyncio.Event()
+    scheduler_task = asyncio.create_task(run_scheduler(app, stop))
+    run = DemoRun(marketplace, seeded, receiver, worker, worker_task, stop, scheduler_task, webhook_id, receiver_url)
+    if options.dashboard:
+        try:
+            run.dashboard = await start_dashboard(app, root / "tokens.db", options.dashboard_port)
+        except (ImportError, OSError) as exc:
+            console.print(f"[yellow]dashboard not started: {exc}[/]")
+    return run
+
+
+async def push_work(run: DemoRun, console: Console) -> None:
+    """Put work on every queue."""
+    app = run.marketplace.app
+    console.print("[bold]2.[/] pushing work through every queue …")
+    for file_id, key in run.seeded.uploads:
+        job = await aenqueue_file_processing(app, file_id, key)
+        run.tracked.append(("file-processing", job.id))
+    job = await enqueue_webhook(app.queue("webhook-retry"), webhook_id=run.webhook_id, event_type="order.paid",
+                                payload={"orderId": run.seeded.sample.order_ids[0], "status": "paid"},
+                                url=run.receiver_url, attempts=5, backoff=Backoff.custom("webhook", cap=5))
+    run.tracked.append(("webhook-retry", job.id))
+    for job in await _order_emails(run):
+        run.tracked.append(("email", job.id))
+    scheduled = app.queue("scheduled-jobs")
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    for name, data in (("daily-cleanup", {}), ("weekly-analytics", {}), ("monthly-payouts", {"period": last_month})):
+        job = await scheduled.aadd(name, data, job_id=f"demo-{name}")
+        run.tracked.append(("scheduled-jobs", job.id))
+
+
+async def _order_emails(run: DemoRun) -> list[Any]:
+    db = run.marketplace.jobs.db
+    queue = run.marketplace.app.queue("email")
+
+    def recent_orders() -> list[dict[str, Any]]:
+        with db.session() as s:
+            orders = s.scalars(select(Order).where(Order.paid_at.is_not(None)).order_by(Order.paid_at.desc())
+                               .limit(4)).all()
+            return [{"id": o.id, "email": o.buyer_email, "total": o.total_cents, "currency": o.currency,
+                     "items": [{"title": i.product_title, "priceCents": i.price_cents} for i in o.items]}
+                    for o in orders]
+
+    jobs = []
+    for order in await asyncio.to_thread(recent_orders):
+        name = order["email"].split("@")[0].title()
+        jobs.append(await enqueue_email(queue, order["email"], "order-confirmation", {
+            "customerName": name, "orderId": order["id"], "items": order["items"], "totalCents": order["total"],
+            "currency": order["currency"]}, job_id=f"order-{order['id']}-confirmation"))
+        jobs.append(await enqueue_email(queue, order["email"], "download-ready", {
+            "customerName": name, "productTitle": order["items"][0]["title"],
+            "downloadUrl": f"https://sequencehub.local/downloads/{order['id']}"},
+            job_id=f"order-{order['id']}-download"))
+    return jobs
+
+
+async def _settled(run: DemoRun) -> bool:
+    app = run.marketplace.app
+    for name in app.queues:
+        counts = await app.queue(name).acounts()
+        if counts["waiting"] or counts["delayed"] or counts["active"]:
+            return False
+    for queue, job_id in run.tracked:
+        job = await app.queue(queue).aget(job_id)
+        if job is not None and job.state.value not in ("completed", "failed"):
+            return False
+
+    def alerts_done() -> bool:
+        with run.marketplace.jobs.db.session() as s:
+            unbatched = s.scalars(select(DeadLetter).where(DeadLetter.alert_batch_id.is_(None))).first()
+            pending = s.scalars(select(AlertBatch).where(AlertBatch.status == "PENDING")).first()
+            return unbatched is None and pending is None
+
+    return await asyncio.to_thread(alerts_done)
+
+
+async def _progress_table(run: DemoRun) -> Table:
+    app = run.marketplace.app
+    table = Table(title="queues (live)", expand=False)
+    for col in ("queue", "waiting", "delayed", "active", "completed", "failed"):
+        table.add_column(col, justify="right" if col != "queue" else "left")
+    for name in sorted(app.queues):
+        c = await app.queue(name).acounts()
+        table.add_row(name, *(str(c[s]) for s in ("waiting", "delayed", "active", "completed", "failed")))
+    return table
+
+
+async def watch(run: DemoRun, options: DemoOptions, console: Console) -> None:
+    """Show live queue counts until all the demo's work has settled."""
+    deadline = time.monotonic() + options.timeout
+    calls = run.receiver.calls
+    if not options.live:
+        while not await _settled(run):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the demo did not finish within {options.timeout:.0f} s")
+            await asyncio.sleep(0.2)
+        return
+    with Live(console=console, refresh_per_second=8, transient=False) as live:
+        while True:
+            hook = f"webhook receiver: {len(calls)} call(s), answers {[c.status for c in calls]}"
+            live.update(Group(await _progress_table(run), hook))
+            if await _settled(run):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the demo did not finish within {options.timeout:.0f} s")
+            await asyncio.sleep(0.2)
+
+
+async def stop(run: DemoRun) -> None:
+    """Stop scheduler, worker, dashboard and receiver."""
+    run.scheduler_stop.set()
+    run.worker.stop()
+    await asyncio.gather(run.scheduler_task, run.worker_task, return_exceptions=True)
+    if run.dashboard is not None:
+        await run.dashboard.stop()
+    run.receiver.stop()
+
+
+def print_summary(summary: DemoSummary, run: DemoRun, console: Console) -> None:
+    """The closing table and where to look."""
+    t = Table(title="SequenceHUB demo: what happened (read back from the databases)")
+    t.add_column("what")
+    t.add_column("result")
+    t.add_row("uploads processed", ", ".join(f"{n} {s}" for s, n in summary.files_by_status.items()))
+    t.add_row("webhook to local receiver",
+              f"{summary.webhook_status} after {summary.webhook_attempts} tries "
+              f"(X-Webhook-Retry {', '.join(summary.webhook_retry_headers)})")
+    t.add_row("emails", f"{summary.emails_sent} sent, {summary.outbox_files} .eml files in the outbox")
+    t.add_row("creator payouts", str(summary.payouts))
+    t.add_row("upload sessions after cleanup", str(summary.upload_sessions_left))
+    t.add_row("dead letters", f"{summary.dead_letters} (admin alerts sent: {summary.alerts_sent})")
+    for name, counts in summary.jobs.items():
+        t.add_row(f"queue {name}", f"{counts['completed']} completed, {counts['failed']} failed")
+    console.print(t)
+    console.print(f"outbox folder: {summary.outbox_dir}")
+    if run.dashboard is not None:
+        console.print(f"dashboard: {run.dashboard.url}  (sign in with token: {run.dashboard.token})")
+
+
+async def run_demo(options: DemoOptions, console: Console | None = None) -> DemoSummary:
+    """Run the whole demo; returns the summary (also written to summary.json in the demo folder)."""
+    console = console or Console()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", force=True,
+                        handlers=[RichHandler(console=console, show_path=False, show_time=False)])
+    run = await start(options, console)
+    try:
+        if run.dashboard is not None:
+            console.print(f"    dashboard: [link]{run.dashboard.url}[/]  token: {run.dashboard.token}")
+        await push_work(run, console)
+        console.print("[bold]3.[/] workers, scheduler and dashboard running; waiting for the work to settle …")
+        await watch(run, options, console)
+        summary = await collect_summary(run.marketplace.app, run.marketplace.jobs.db,
+                                        run.marketplace.settings.outbox_dir, run.webhook_id,
+                                        [c.retry_header or "" for c in run.receiver.calls])
+        summary.dashboard_url = run.dashboard.url if run.dashboard else None
+        (options.workdir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
+        print_summary(summary, run, console)
+        if options.keep_running:
+            await _wait_for_ctrl_c(console)
+        return summary
+    finally:
+        await stop(run)
+        await run.marketplace.app.aclose()
+
+
+async def _wait_for_ctrl_c(console: Console) -> None:
+    console.print("[bold]--keep-running:[/] workers and dashboard stay up; press Ctrl-C to stop.")
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, done.set)
+    try:
+        await done.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    console.print("stopping …")
