@@ -57,8 +57,8 @@ class App:
     def queue(self, name: str, **defaults: Any) -> Queue:
         """The queue `name`, declaring or updating its defaults: attempts, backoff, priority,
         timeout, remove_on_complete, remove_on_fail, max_stalled, rate_limit, concurrency."""
-        if not isinstance(name, str) or not name or any(ch in name for ch in "{}\n\r\t "):
-            raise ConfigurationError(f"queue name must be a non-empty string without braces or spaces, "
+        if not isinstance(name, str) or not name or any(ch in name for ch in "{}/\\\n\r\t "):
+            raise ConfigurationError(f"queue name must be a non-empty string without braces, slashes or spaces, "
                                      f"got {name!r}")
         existing = self.queues.get(name)
         if existing is not None and not defaults:

@@ -1,0 +1,1 @@
+"""CSS and JavaScript of the dashboard (a package so that they ship in the wheel)."""
