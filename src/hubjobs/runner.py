@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from .app import App
+
+if TYPE_CHECKING:
+    from .admin.settings import AdminSettings
 
 log = logging.getLogger("hubjobs.runner")
 
 
 async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127.0.0.1", port: int = 8080,
-                   dashboard: bool = True, lease: float = 30.0, grace: float = 30.0) -> None:
+                   dashboard: bool = True, lease: float = 30.0, grace: float = 30.0,
+                   admin_settings: AdminSettings | None = None) -> None:
     """Run a worker on every queue with handlers, a scheduler and (optionally) the dashboard until
-    SIGTERM/SIGINT; the worker stops gracefully."""
+    SIGTERM/SIGINT; the worker stops gracefully. `admin_settings` configures the dashboard (token
+    store, dead-letter source, audit hooks...; default `AdminSettings()`)."""
     from .scheduler import run_scheduler
 
     await app.backend()
@@ -36,13 +42,16 @@ async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127
         import uvicorn
 
         from .admin.application import create_standalone_app
+        from .admin.settings import DEFAULT_MOUNT_PATH
         from .serving import EmbeddedServer
 
-        config = uvicorn.Config(create_standalone_app(app), host=host, port=port, log_level="warning",
+        admin = create_standalone_app(app, settings=admin_settings)
+        config = uvicorn.Config(admin, host=host, port=port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=3)
         server = EmbeddedServer(config)
         tasks.append(asyncio.create_task(server.serve()))
-        log.warning("dashboard on http://%s:%d/admin/queues/", host, port)
+        mount = admin_settings.mount_path if admin_settings is not None else DEFAULT_MOUNT_PATH
+        log.warning("dashboard on http://%s:%d%s/", host, port, mount.rstrip("/"))
     try:
         await stop.wait()
     finally:

@@ -96,12 +96,15 @@ def demo(workdir: Path, keep_running: bool, no_dashboard: bool, port: int, timeo
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
 def run(concurrency: int | None, host: str, port: int, no_dashboard: bool) -> None:
     """Run the marketplace's workers, scheduler and dashboard (settings from SEQUENCEHUB_* and
-    HUBJOBS_URL); the same as `hubjobs --app sequencehub.app:create_app run`."""
+    HUBJOBS_URL). The dashboard shows the marketplace's dead letters and writes every admin
+    action to its audit log."""
     from hubjobs.runner import run_all
+    from sequencehub.admin_integration import marketplace_admin_settings
+    from sequencehub.app import create_marketplace
 
-    from sequencehub.app import create_app
-
-    run_all(create_app(), concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard)
+    marketplace = create_marketplace()
+    run_all(marketplace.app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard,
+            admin_settings=marketplace_admin_settings(marketplace))
 
 
 if __name__ == "__main__":

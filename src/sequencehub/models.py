@@ -210,6 +210,8 @@ class AuditAction(enum.StrEnum):
     PAYOUT_CREATED = "PAYOUT_CREATED"
     DEAD_LETTER_REPLAYED = "DEAD_LETTER_REPLAYED"
     DEAD_LETTER_RESOLVED = "DEAD_LETTER_RESOLVED"
+    ADMIN_ACTION = "ADMIN_ACTION"
+    """An action taken in the jobs dashboard or admin API; details name who and what."""
 
 
 PROTECTED_AUDIT_ACTIONS: frozenset[str] = frozenset(

@@ -1,4 +1,5 @@
-"""Serve the hubjobs dashboard inside the demo process, with a fresh admin token."""
+"""Serve the hubjobs dashboard inside the demo process, with a fresh admin token, showing the
+marketplace's dead letters and writing admin actions to its audit log."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hubjobs import App
+if TYPE_CHECKING:
+    from ..app import Marketplace
 
 
 @dataclass
@@ -41,20 +43,22 @@ def free_port(preferred: int) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
-async def start_dashboard(app: App, token_store: Path, port: int) -> RunningDashboard:
-    """Start the dashboard on 127.0.0.1 and wait until it answers."""
+async def start_dashboard(marketplace: Marketplace, token_store: Path, port: int) -> RunningDashboard:
+    """Start the marketplace's dashboard on 127.0.0.1 and wait until it answers."""
     import uvicorn
 
     from hubjobs.admin.application import create_standalone_app
-    from hubjobs.admin.settings import AdminSettings
     from hubjobs.admin.tokens import Role, TokenStore
     from hubjobs.serving import EmbeddedServer
 
+    from ..admin_integration import marketplace_admin_settings
+
     token = TokenStore(token_store).create(Role.ADMIN, "demo-admin").token
-    settings = AdminSettings(token_store=token_store)
+    settings = marketplace_admin_settings(marketplace, token_store=token_store)
     port = free_port(port)
-    config = uvicorn.Config(create_standalone_app(app, settings=settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    admin = create_standalone_app(marketplace.app, settings=settings)
+    config = uvicorn.Config(admin, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=2)
     server = EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

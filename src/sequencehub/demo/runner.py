@@ -116,7 +116,7 @@ async def start(options: DemoOptions, console: Console) -> DemoRun:
     run = DemoRun(marketplace, seeded, receiver, worker, worker_task, stop, scheduler_task, webhook_id, receiver_url)
     if options.dashboard:
         try:
-            run.dashboard = await start_dashboard(app, root / "tokens.db", options.dashboard_port)
+            run.dashboard = await start_dashboard(marketplace, root / "tokens.db", options.dashboard_port)
         except (ImportError, OSError) as exc:
             console.print(f"[yellow]dashboard not started: {exc}[/]")
     return run
