@@ -48,6 +48,9 @@ class App:
         self._lock = threading.Lock()
         self._portal: Portal | None = None
         self.worker_hooks: list[Callable[[Worker], None]] = []
+        self.admin_settings: Any = None
+        """An `hubjobs.admin.settings.AdminSettings` the dashboard uses when none is given (so
+        `hubjobs --app your.module:app dashboard` picks up your extensions)."""
 
     def __repr__(self) -> str:
         return f"App({self.url!r})"

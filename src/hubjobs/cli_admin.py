@@ -6,6 +6,7 @@ attribute (the loaded hubjobs App)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -49,8 +50,10 @@ def dashboard(ctx: click.Context, host: str, port: int, mount_path: str, public_
 
     app = _app(ctx)
     try:
-        settings = AdminSettings(token_store=store_path, mount_path=mount_path.rstrip("/") or "/",
-                                 public_metrics=public_metrics)
+        base = app.admin_settings if isinstance(app.admin_settings, AdminSettings) else AdminSettings()
+        settings = dataclasses.replace(base, token_store=store_path or base.token_store,
+                                       mount_path=mount_path.rstrip("/") or "/",
+                                       public_metrics=public_metrics or base.public_metrics)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     store = settings.token_store or default_token_store_path(app.url)

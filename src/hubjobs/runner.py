@@ -21,6 +21,7 @@ async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127
     """Run a worker on every queue with handlers, a scheduler and (optionally) the dashboard until
     SIGTERM/SIGINT; the worker stops gracefully. `admin_settings` configures the dashboard (token
     store, dead-letter source, audit hooks...; default `AdminSettings()`)."""
+    admin_settings = admin_settings or app.admin_settings
     from .scheduler import run_scheduler
 
     await app.backend()

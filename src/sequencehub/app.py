@@ -50,7 +50,11 @@ def create_marketplace(settings: Settings | None = None, files: FileProcessingSe
             watch_file_failures(worker, files)
 
     app.on_worker(hook)
-    return Marketplace(app, jobs, settings, files)
+    marketplace = Marketplace(app, jobs, settings, files)
+    from .admin_integration import marketplace_admin_settings
+
+    app.admin_settings = marketplace_admin_settings(marketplace)
+    return marketplace
 
 
 def create_app() -> App:
