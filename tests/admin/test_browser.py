@@ -19,7 +19,6 @@ from ..helpers import ROOT, wait_until_sync
 from .conftest import Tokens
 from .support import Switch, make_app, served, token_store_path
 
-pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect, sync_playwright
 
 from hubjobs.admin import AdminSettings, create_standalone_app

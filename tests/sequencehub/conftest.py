@@ -77,7 +77,8 @@ class ClamdProcess:
 def _clamd_binary() -> str:
     found = shutil.which("clamd") or ("/usr/sbin/clamd" if Path("/usr/sbin/clamd").exists() else None)
     if found is None:
-        pytest.skip("clamd is not installed (apt-get install -y clamav-daemon)")
+        pytest.fail("clamd is not installed: `bash scripts/services.sh` installs it "
+                    "(apt-get install -y clamav-daemon)")
     return found
 
 
