@@ -60,6 +60,7 @@ log = logging.getLogger("hubjobs.worker")
 DEFAULT_CONCURRENCY = 10
 MAX_IDLE_WAIT = 1.0
 EVENT_FLUSH_SECONDS = 0.2
+MAX_INFLIGHT_CYCLES = 2
 
 
 @dataclass
@@ -140,6 +141,7 @@ class Worker:
         self._procs: ProcessPool | None = None
         self._started_at = time.time()
         self._stop_requested = threading.Event()
+        self._reserved = 0
 
     # ------------------------------------------------------------ public API
 
@@ -236,45 +238,94 @@ class Worker:
         return sum(len(v) for v in self._outcomes.values())
 
     async def _main_loop(self, burst: bool) -> None:
+        """Keep up to MAX_INFLIGHT_CYCLES finish-and-claim round trips in flight, so the worker
+        runs handlers while the backend applies the previous batch; wait for work when idle."""
         assert self._wake is not None
+        inflight: dict[asyncio.Task[int | None], str] = {}
+        drained: set[str] = set()  # queues whose last claim found nothing: wait before claiming again
         start = 0
         failures = 0
-        while not self._stopping:
-            self._wake.clear()
-            progressed = False
-            try:
+        try:
+            while not self._stopping:
+                self._wake.clear()
                 order = self.queues[start:] + self.queues[:start]
                 start = (start + 1) % len(self.queues)
                 for queue in order:
-                    if self._stopping:
+                    if len(inflight) >= MAX_INFLIGHT_CYCLES or self._stopping:
                         break
-                    progressed |= await self._cycle(queue, claim=True)
-                failures = 0
-            except Exception as exc:  # a worker never dies of a storage error: it backs off and retries
-                failures += 1
-                delay = min(5.0, 0.1 * 2 ** min(failures, 6))
-                if isinstance(exc, (BackendUnavailable, ConnectionError, OSError)):
-                    log.warning("backend unavailable (%s); retrying in %.1f s", exc, delay)
-                else:
-                    log.exception("storage error; retrying in %.1f s", delay)
-                await self._emit(JobEvent("error", "", None, None, {"error": str(exc)}))
-                await self._sleep_or_wake(delay)
-                continue
-            if progressed:
-                continue
-            if burst and not self._running and not self._pending_count() and await self._queues_empty():
-                return
-            await self._idle_wait()
+                    task = self._launch_cycle(queue, claim=queue not in drained)
+                    if task is not None:
+                        inflight[task] = queue
+                try:
+                    if inflight:
+                        failures = await self._await_cycles(inflight, drained, failures)
+                        continue
+                    if burst and not self._running and not self._pending_count() and await self._queues_empty():
+                        return
+                    await self._idle_wait()
+                    drained.clear()
+                    failures = 0
+                except Exception as exc:  # a worker never dies of a storage error: it backs off and retries
+                    failures = await self._backend_trouble(exc, failures)
+        finally:
+            if inflight:
+                await asyncio.gather(*inflight, return_exceptions=True)
 
-    async def _cycle(self, queue: str, claim: bool) -> bool:
-        """Flush this queue's outcomes and claim into free slots in one round trip."""
-        backend = self._backend_required()
+    async def _await_cycles(self, inflight: dict[asyncio.Task[int | None], str], drained: set[str],
+                            failures: int) -> int:
+        """Wait for a round trip to finish (or for news: finished jobs, stop); returns the
+        failure count for backoff."""
+        assert self._wake is not None
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            done, _ = await asyncio.wait([*inflight, woken], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+        for task in done:
+            if task is woken:
+                continue
+            queue = inflight.pop(task)
+            try:
+                claimed = task.result()
+            except Exception as exc:
+                failures = await self._backend_trouble(exc, failures)
+                continue
+            failures = 0
+            if claimed == 0:
+                drained.add(queue)
+            elif claimed:
+                drained.discard(queue)
+        return failures
+
+    async def _backend_trouble(self, exc: Exception, failures: int) -> int:
+        failures += 1
+        delay = min(5.0, 0.1 * 2 ** min(failures, 6))
+        if isinstance(exc, (BackendUnavailable, ConnectionError, OSError)):
+            log.warning("backend unavailable (%s); retrying in %.1f s", exc, delay)
+        else:
+            log.error("storage error (%s: %s); retrying in %.1f s", type(exc).__name__, exc, delay,
+                      exc_info=exc)
+        await self._emit(JobEvent("error", "", None, None, {"error": str(exc)}))
+        await self._sleep_or_wake(delay)
+        return failures
+
+    def _launch_cycle(self, queue: str, claim: bool) -> asyncio.Task[int | None] | None:
+        """Start one round trip for `queue`: flush its outcomes and claim into free slots
+        (slots are reserved until the claimed jobs are running)."""
         pending = self._outcomes.pop(queue, [])
-        free = self.concurrency - len(self._running) - self._pending_count()
-        claim_req = (ClaimJobs(queue, self.id, free, self.lease)
-                     if claim and free > 0 and not self._stopping else None)
-        if not pending and claim_req is None:
-            return False
+        free = self.concurrency - len(self._running) - self._pending_count() - self._reserved
+        limit = free if claim and free > 0 and not self._stopping else 0
+        if not pending and not limit:
+            return None
+        self._reserved += limit
+        return asyncio.create_task(self._cycle(queue, pending, limit))
+
+    async def _cycle(self, queue: str, pending: list[tuple[JobOutcome, RunningJob, JobEvent]],
+                     limit: int) -> int | None:
+        """Flush outcomes and claim up to `limit` jobs in one round trip; returns how many were
+        claimed (None when no claim was made)."""
+        backend = self._backend_required()
+        claim_req = ClaimJobs(queue, self.id, limit, self.lease) if limit > 0 else None
         try:
             if pending:
                 res = await backend.finish_jobs(FinishJobs(queue, [p[0] for p in pending], claim_req))
@@ -287,9 +338,11 @@ class Worker:
             if pending:  # keep outcomes to send again; fencing makes a repeat harmless
                 self._outcomes.setdefault(queue, [])[:0] = pending
             raise
+        finally:
+            self._reserved -= limit
         for cj in claimed:
             self._start(cj)
-        return bool(pending or claimed)
+        return None if claim_req is None else len(claimed)
 
     async def _after_finish(self, pending: list[tuple[JobOutcome, RunningJob, JobEvent]], refused: set[str]) -> None:
         for outcome, _rj, event in pending:
@@ -573,7 +626,9 @@ class Worker:
         for queue in list(self._outcomes):
             for attempt in range(5):
                 try:
-                    await self._cycle(queue, claim=False)
+                    pending = self._outcomes.pop(queue, [])
+                    if pending:
+                        await self._cycle(queue, pending, 0)
                     break
                 except (BackendUnavailable, ConnectionError, OSError) as exc:
                     log.warning("could not record outcomes on %s: %s", queue, exc)

@@ -1,0 +1,1 @@
+"""Side-by-side benchmark on PostgreSQL: hubjobs vs pgqueuer vs procrastinate."""

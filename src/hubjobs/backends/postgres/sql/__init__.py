@@ -1,0 +1,1 @@
+"""SQL of the PostgreSQL backend: one file per operation."""

@@ -1,0 +1,1 @@
+"""Versioned schema migrations of the PostgreSQL backend, applied in order by number."""
