@@ -1,0 +1,60 @@
+"""bullmq (the Python package): a Worker with its default concurrency (1) in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from importlib.metadata import version as _version
+from typing import Any
+
+from bullmq import Queue, Worker
+
+from bench.redis.ledger import Ledger
+
+NAME = "bullmq"
+LEDGER = Ledger()
+URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def process(job: Any, token: str) -> None:
+    LEDGER.record(job.data["i"], job.data["t"])
+
+
+def version() -> str:
+    return f"bullmq {_version('bullmq')} (redis-py {_version('redis')})"
+
+
+def worker_command(python: str) -> list[str]:
+    return [python, "-m", "bench.redis.adapters.bullmq_bench"]
+
+
+class Producer:
+    is_async = True
+    has_bulk = True
+
+    def __init__(self) -> None:
+        self.queue = Queue("bench", {"connection": URL})
+
+    async def add(self, i: int, t: float, pad: str) -> Any:
+        return await self.queue.add("noop", {"i": i, "t": t, "p": pad})
+
+    async def add_bulk(self, items: list[tuple[int, float, str]]) -> Any:
+        return await self.queue.addBulk([{"name": "noop", "data": {"i": i, "t": t, "p": p}} for i, t, p in items])
+
+    async def close(self) -> None:
+        await self.queue.close()
+
+
+async def _work() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    worker = Worker("bench", process, {"connection": URL})
+    await stop.wait()
+    await worker.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_work())

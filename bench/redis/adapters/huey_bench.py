@@ -1,0 +1,40 @@
+"""Huey's RedisHuey, consumer with its default one worker thread (`-w 1 -k thread`)."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version as _version
+from typing import Any
+
+from huey import RedisHuey
+
+from bench.redis.ledger import Ledger
+
+NAME = "huey"
+LEDGER = Ledger()
+huey = RedisHuey("bench", url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
+@huey.task()
+def noop(i: int, t: float, pad: str) -> None:
+    LEDGER.record(i, t)
+
+
+def version() -> str:
+    return f"huey {_version('huey')} (redis-py {_version('redis')})"
+
+
+def worker_command(python: str) -> list[str]:
+    return [python, "-m", "huey.bin.huey_consumer", "bench.redis.adapters.huey_bench.huey", "-w", "1", "-k",
+            "thread", "-q"]
+
+
+class Producer:
+    is_async = False
+    has_bulk = False
+
+    def add(self, i: int, t: float, pad: str) -> Any:
+        return noop(i, t, pad)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,47 @@
+"""SAQ on Redis, one worker process with its default concurrency (10)."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version as _version
+from typing import Any
+
+from saq import Queue
+
+from bench.redis.ledger import Ledger
+
+NAME = "saq"
+LEDGER = Ledger()
+queue = Queue.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
+async def noop(ctx: Any, *, i: int, t: float, pad: str) -> None:
+    LEDGER.record(i, t)
+
+
+settings = {"queue": queue, "functions": [noop]}
+
+
+def version() -> str:
+    return f"saq {_version('saq')} (redis-py {_version('redis')})"
+
+
+def worker_command(python: str) -> list[str]:
+    return [python, "-m", "saq", "bench.redis.adapters.saq_bench.settings", "--quiet"]
+
+
+class Producer:
+    is_async = True
+    has_bulk = False
+
+    def __init__(self) -> None:
+        self.connected = False
+
+    async def add(self, i: int, t: float, pad: str) -> Any:
+        if not self.connected:
+            await queue.connect()
+            self.connected = True
+        return await queue.enqueue("noop", i=i, t=t, pad=pad)
+
+    async def close(self) -> None:
+        await queue.disconnect()

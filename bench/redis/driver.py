@@ -1,0 +1,92 @@
+"""Producer side of one library, run in that library's interpreter:
+
+    python -m bench.redis.driver ADAPTER version
+    python -m bench.redis.driver ADAPTER enqueue --n N --mode single|bulk|concurrent|fast [--pad BYTES]
+
+single: one add after another; bulk: the library's bulk call (1,000 per call); concurrent: single
+adds issued concurrently (asyncio.gather of 200, or 8 threads for synchronous libraries); fast:
+bulk when the library has it, else concurrent.
+    python -m bench.redis.driver ADAPTER latency --n N --rate PER_SECOND
+
+Prints one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+BULK_SIZE = 1000
+FAST_CONCURRENCY = 200
+
+
+async def _call(fn: Any, *args: Any) -> Any:
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+async def enqueue(producer: Any, n: int, mode: str, pad: str) -> float:
+    """Add n jobs; returns the seconds it took."""
+    start = time.perf_counter()
+    if mode == "bulk" or (mode == "fast" and producer.has_bulk):
+        for base in range(0, n, BULK_SIZE):
+            await _call(producer.add_bulk, [(i, 0.0, pad) for i in range(base, min(base + BULK_SIZE, n))])
+    elif mode == "single":
+        for i in range(n):
+            await _call(producer.add, i, 0.0, pad)
+    elif producer.is_async:  # concurrent, or fast without a bulk call
+        for base in range(0, n, FAST_CONCURRENCY):
+            await asyncio.gather(*[producer.add(i, 0.0, pad) for i in range(base, min(base + FAST_CONCURRENCY, n))])
+    else:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: producer.add(i, 0.0, pad), range(n)))
+    return time.perf_counter() - start
+
+
+async def latency(producer: Any, n: int, rate: float) -> float:
+    """Add n jobs at a steady rate, each carrying the time it was added."""
+    start = time.perf_counter()
+    for i in range(n):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await _call(producer.add, i, time.time(), "")
+    return time.perf_counter() - start
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("adapter")
+    p.add_argument("action", choices=["version", "enqueue", "latency"])
+    p.add_argument("--n", type=int, default=0)
+    p.add_argument("--mode", default="single", choices=["single", "bulk", "concurrent", "fast"])
+    p.add_argument("--pad", type=int, default=0)
+    p.add_argument("--rate", type=float, default=100.0)
+    args = p.parse_args()
+    adapter = importlib.import_module(args.adapter)
+    if args.action == "version":
+        print(json.dumps({"version": adapter.version()}))
+        return
+    producer = adapter.Producer()
+    if args.mode == "bulk" and not producer.has_bulk:
+        print(json.dumps({"seconds": None}))
+        return
+    try:
+        if args.action == "enqueue":
+            seconds = await enqueue(producer, args.n, args.mode, "x" * args.pad)
+        else:
+            seconds = await latency(producer, args.n, args.rate)
+    finally:
+        await _call(producer.close)
+    print(json.dumps({"seconds": seconds}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

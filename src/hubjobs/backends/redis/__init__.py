@@ -1,0 +1,5 @@
+"""The Redis backend: `redis://`, `rediss://`, `unix://` and `redis+cluster://` URLs."""
+
+from .backend import RedisBackend
+
+__all__ = ["RedisBackend"]

@@ -1,0 +1,800 @@
+"""RedisBackend: the storage contract on Redis (standalone or Cluster).
+
+Every state change is one Lua script (`lua/`, EVALSHA); times come from the Redis clock. A
+queue's keys share the hash tag `{prefix:queue}`. Idle workers block on a wake-up marker
+(`waiter.py`); events go to a per-queue stream (`events.py`); jobs are encoded compactly
+(`codec.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import logging
+import math
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from typing import Any
+
+from ...errors import BackendUnavailable, ConfigurationError, InvalidJobOptions
+from ...job import Job, JobState
+from ..base import (
+    AddedJob,
+    AddJobs,
+    AppendLog,
+    Backend,
+    Capabilities,
+    ClaimedJob,
+    ClaimJobs,
+    CleanJobs,
+    ConfigureQueue,
+    DrainQueue,
+    ExtendLeases,
+    FinishJobs,
+    FinishResult,
+    Heartbeat,
+    JobIds,
+    JobOutcome,
+    JobRef,
+    LeaseStatus,
+    ListJobs,
+    LogLine,
+    NewJob,
+    PublishEvents,
+    QueueEvent,
+    QueueSettings,
+    ReadEvents,
+    RecordScheduleRun,
+    RecoveredJobs,
+    RecoverStalled,
+    RetryFailed,
+    ScheduleRef,
+    SearchJobs,
+    SetPaused,
+    StoredSchedule,
+    UpdateProgress,
+    UpsertSchedule,
+    WaitForJobs,
+    WorkerInfo,
+)
+from .batching import AddCoalescer
+from .clock import ServerClock
+from .codec import CorruptJob, JobCodec, load_id, store_id
+from .connection import RedisClient, check_server, make_client, translated
+from .events import FIELD, decode_entries, encode_batch, entries_to_keep, parse_cursor
+from .keys import QueueKeys, global_keys, queue_keys
+from .prefetch import HOLD_SECONDS, Prefetcher, PrefetchPlan
+from .scripts import Scripts, load_sources
+from .settings import parse_redis_url
+from .waiter import ChainedCommand, WakeWaiter
+
+_PLAIN_TEXT = re.compile(r"[a-z0-9 _.@:+-]+")
+"""Search text made only of characters JSON never escapes."""
+
+log = logging.getLogger("hubjobs.redis")
+
+ADD_CHUNK = 2000
+"""Jobs per add script call: large bulks are split so that Redis is never blocked for long."""
+DRAIN_BUDGET = 5000
+NEXT_DUE_FRESH = 1.0
+"""Seconds a queue's next due time reported by a claim is trusted without asking again."""
+SEARCH_SCAN_COUNT = 1000
+READ_CHUNK = 500
+_KIND_CODES = {"completed": "c", "retry": "r", "failed": "f", "released": "l"}
+_FINISHED = (JobState.COMPLETED, JobState.FAILED)
+
+
+def _us(seconds: float) -> int:
+    """Seconds as whole microseconds, rounded up (a due time never moves earlier)."""
+    return math.ceil(seconds * 1_000_000)
+
+
+def _float_text(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def _float_or_none(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def _is_pack_field(name: str) -> bool:
+    """True for a job's pack field (its stored id), False for `<id>\\0<letter>` fields."""
+    if len(name) < 2 or name[-2] != "\0":
+        return True
+    run = 0
+    for ch in reversed(name[:-1]):
+        if ch != "\0":
+            break
+        run += 1
+    return run % 2 == 0
+
+
+class RedisBackend(Backend):
+    """Jobs on Redis: `redis://host:port/db?prefix=NAME`, `rediss://`, `unix://` or
+    `redis+cluster://host:port`. Needs Redis 7.0+ with `maxmemory-policy noeviction` (or
+    `?allow_eviction=1`, at the risk of losing jobs)."""
+
+    capabilities = Capabilities(
+        server_clock=True,
+        blocking_wait=True,
+        transactional_enqueue=False,
+        cross_process_events=True,
+        multi_process=True,
+    )
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.settings = parse_redis_url(url)
+        self._codec = JobCodec()
+        self._sources = load_sources()
+        self._global = global_keys(self.settings.prefix)
+        self._queue_keys: dict[str, QueueKeys] = {}
+        self._registered_queues: set[str] = set()
+        self._registering: dict[str, asyncio.Future[None]] = {}
+        self._client: RedisClient | None = None
+        self._blocking: RedisClient | None = None
+        self._scripts: Scripts | None = None
+        self._waiter: WakeWaiter | None = None
+        self._clock = ServerClock()
+        self._next_due: dict[str, tuple[float | None, float]] = {}
+        self._adds = AddCoalescer(self._add_many)
+        self._prefetch = Prefetcher()
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"RedisBackend({self.settings.display!r}, prefix={self.settings.prefix!r})"
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def client(self) -> RedisClient:
+        """The client for ordinary commands (after `open()`)."""
+        if self._client is None:
+            raise RuntimeError("the Redis backend is not open: call open() first")
+        return self._client
+
+    @property
+    def _c(self) -> Any:
+        """The client for commands, untyped: with decode_responses its replies are str, which
+        redis-py's overloads cannot express."""
+        return self.client
+
+    @property
+    def _blocking_client(self) -> Any:
+        if self._blocking is None:
+            raise RuntimeError("the Redis backend is not open: call open() first")
+        return self._blocking
+
+    def _keys(self, queue: str) -> QueueKeys:
+        keys = self._queue_keys.get(queue)
+        if keys is None:
+            if not isinstance(queue, str) or not queue or any(ch in queue for ch in "{}\r\n\t "):
+                raise ConfigurationError(f"queue name must be a non-empty string without braces or spaces, "
+                                         f"got {queue!r}")
+            keys = self._queue_keys[queue] = queue_keys(self.settings.prefix, queue)
+        return keys
+
+    def _translated(self, what: str) -> Any:
+        return translated(what, self.settings.display)
+
+    async def _run(self, operation: str, keys: Sequence[str], args: Sequence[Any], what: str) -> Any:
+        if self._scripts is None:
+            raise RuntimeError("the Redis backend is not open: call open() first")
+        with self._translated(what):
+            return await self._scripts[operation](keys=keys, args=args)
+
+    async def _queue_script(self, operation: str, queue: str, args: Sequence[Any], what: str) -> Any:
+        keys = self._keys(queue)
+        encoded = keys.script_args
+        if self._scripts is None:
+            raise RuntimeError("the Redis backend is not open: call open() first")
+        with translated(what, self.settings.display, queue):
+            return await self._scripts[operation](keys=encoded[:-1], args=(encoded[-1], *args))
+
+    async def _register_queue(self, queue: str) -> None:
+        """Add the queue to the list of queues, once per process (concurrent callers share it)."""
+        if queue in self._registered_queues:
+            return
+        pending = self._registering.get(queue)
+        if pending is None:
+            pending = self._registering[queue] = asyncio.ensure_future(self._sadd_queue(queue))
+            pending.add_done_callback(lambda _t: self._registering.pop(queue, None))
+        await asyncio.shield(pending)
+
+    async def _sadd_queue(self, queue: str) -> None:
+        with self._translated(f"registering queue {queue!r}"):
+            await self._c.sadd(self._global.queues, queue)
+        self._registered_queues.add(queue)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def open(self) -> None:
+        """Connect, check the server (version, eviction policy) and prepare the scripts."""
+        if self._client is not None:
+            return
+        client = make_client(self.settings, blocking=False)
+        blocking = make_client(self.settings, blocking=True)
+        try:
+            with self._translated("connecting"):
+                await client.ping()
+                await check_server(client, self.settings)
+        except BaseException:
+            await client.aclose()
+            await blocking.aclose()
+            raise
+        self._client, self._blocking = client, blocking
+        self._scripts = Scripts.register(client, self._sources)
+        self._waiter = WakeWaiter(blocking, cluster=self.settings.cluster, where=self.settings.display)
+
+    async def close(self) -> None:
+        """Stop blocking calls and close both clients."""
+        await self._adds.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for queue, jobs in self._prefetch.drain().items():
+            try:
+                await self._release(queue, jobs)
+            except Exception:  # the server may be gone: the leases then expire and the jobs are recovered
+                log.debug("could not hand back prefetched jobs on close", exc_info=True)
+        if self._waiter is not None:
+            await self._waiter.close()
+            self._waiter = None
+        for c in (self._client, self._blocking):
+            if c is not None:
+                try:
+                    await c.aclose()
+                except Exception:  # closing a client of a dead server must not fail shutdown
+                    log.debug("error closing a Redis client", exc_info=True)
+        self._client = self._blocking = None
+        self._scripts = None
+
+    async def now(self) -> float:
+        """The Redis server's clock: estimated from the server times in recent script replies
+        (never ahead of the server, see `clock.py`), else read with TIME. While Redis cannot be
+        reached, the last known offset (or this machine's clock) stands in: callers use the time
+        to plan waits, and the operation they run next reports the outage."""
+        estimate = self._clock.estimate()
+        if estimate is not None:
+            return estimate
+        try:
+            with self._translated("reading the clock"):
+                seconds, micros = await self._c.time()
+        except BackendUnavailable:
+            stale = self._clock.estimate(any_age=True)
+            return stale if stale is not None else time.time()
+        server_now = float(seconds) + float(micros) / 1_000_000
+        self._clock.sample(server_now)
+        return server_now
+
+    # ------------------------------------------------------------ producing
+
+    async def add_jobs(self, req: AddJobs) -> list[AddedJob]:
+        """Add jobs with one script call per chunk of `ADD_CHUNK` jobs; concurrent single adds
+        to a queue share script calls (`batching.py`)."""
+        if req.connection is not None:
+            raise InvalidJobOptions("the Redis backend cannot enqueue inside a caller's database transaction "
+                                    "(use PostgreSQL or SQLite for that)")
+        if not req.jobs:
+            return []
+        self._keys(req.queue)
+        await self._register_queue(req.queue)
+        if len(req.jobs) == 1:
+            return [await self._adds.add(req.queue, req.jobs[0])]
+        return await self._add_many(req.queue, req.jobs)
+
+    async def _add_many(self, queue: str, jobs: Sequence[NewJob]) -> list[AddedJob]:
+        if any(job.delay > 0 or job.run_at is not None for job in jobs):
+            self._forget_next_due(queue)
+        out: list[AddedJob] = []
+        for start in range(0, len(jobs), ADD_CHUNK):
+            part = jobs[start:start + ADD_CHUNK]
+            args: list[Any] = [len(part)]
+            tail = self._codec.pack_tail
+            for job in part:
+                if job.run_at is not None:
+                    when = str(_us(job.run_at))
+                elif job.delay > 0:
+                    when = f"+{_us(job.delay)}"
+                else:
+                    when = ""
+                args += (store_id(job.id), f"{when};{tail(job)}")
+            created_text, existing, delayed = await self._queue_script("add_jobs", queue, args, "adding jobs")
+            created_at = float(created_text)
+            found = {existing[i]: JobState(existing[i + 1]) for i in range(0, len(existing), 2)}
+            later = set(delayed)
+            for i, job in enumerate(part, 1):
+                state = found.get(i)
+                if state is not None:
+                    out.append(AddedJob(job.id, False, state, None))
+                else:
+                    out.append(AddedJob(job.id, True, JobState.DELAYED if i in later else JobState.WAITING,
+                                        created_at))
+        return out
+
+    # ------------------------------------------------------------ the worker's cycle
+
+    async def _decode_claimed(self, queue: str, reply: Any, token: str, worker_id: str) -> list[ClaimedJob]:
+        now_text, expires_text, flat, next_due = reply
+        started, expires = float(now_text), float(expires_text)
+        self._clock.sample(started)
+        self._next_due[queue] = (float(next_due) / 1_000_000 if next_due else None, time.monotonic())
+        claimed: list[ClaimedJob] = []
+        corrupt: list[tuple[str, str]] = []
+        claimed_job = self._codec.claimed
+        for i in range(0, len(flat), 8):
+            fields = flat[i:i + 8]
+            try:
+                job = claimed_job(queue, fields, started, worker_id)
+            except CorruptJob as exc:
+                corrupt.append((load_id(fields[0]), str(exc)))
+                continue
+            claimed.append(ClaimedJob(job, token, expires))
+        if corrupt:
+            await self._fail_corrupt(queue, token, corrupt)
+        return claimed
+
+    async def _fail_corrupt(self, queue: str, token: str, corrupt: list[tuple[str, str]]) -> None:
+        outcomes = [JobOutcome(job_id, token, "failed", error=f"corrupt job in storage: {reason}",
+                               stacktrace="") for job_id, reason in corrupt]
+        for job_id, reason in corrupt:
+            log.error("job %s on queue %s is corrupt in Redis and was failed: %s", job_id, queue, reason)
+        await self._finish(queue, outcomes, None)
+
+    async def claim_jobs(self, req: ClaimJobs) -> list[ClaimedJob]:
+        """Promote due delayed jobs and claim runnable ones in one script call (or hand over the
+        jobs a wait already claimed for this worker, see `prefetch.py`)."""
+        if req.limit <= 0:
+            return []
+        given, surplus = self._prefetch.take(req.queue, req.worker_id, req.limit)
+        if surplus:
+            await self._release(req.queue, surplus)
+        if given:
+            self._prefetch.claimed(req.queue, req.worker_id, req.lease_seconds, req.limit - len(given))
+            return given
+        token = secrets.token_hex(8)
+        reply = await self._queue_script("claim_jobs", req.queue,
+                                         [req.limit, _us(req.lease_seconds), token, req.worker_id], "claiming jobs")
+        claimed = await self._decode_claimed(req.queue, reply, token, req.worker_id)
+        self._prefetch.claimed(req.queue, req.worker_id, req.lease_seconds, req.limit - len(claimed))
+        return claimed
+
+    async def _release(self, queue: str, jobs: list[ClaimedJob]) -> None:
+        """Hand prefetched jobs back to waiting at once (no attempt used)."""
+        if jobs:
+            await self._finish(queue, [JobOutcome(cj.job.id, cj.token, "released") for cj in jobs], None)
+
+    async def _release_expired(self) -> None:
+        for queue, jobs in self._prefetch.expired().items():
+            try:
+                await self._release(queue, jobs)
+            except Exception as exc:  # noqa: BLE001 - logged; their leases expire and recovery requeues them
+                log.warning("could not hand back %d prefetched job(s) of queue %s: %s", len(jobs), queue, exc)
+
+    async def _prefetched(self, queue: str, plan: PrefetchPlan, token: str, reply: Any) -> None:
+        """The reply of a claim pipelined behind a wait: hold the jobs for their worker."""
+        if isinstance(reply, Exception):
+            if "NOSCRIPT" in str(reply) and self._scripts is not None:
+                with self._translated("loading scripts"):
+                    await self._c.script_load(self._sources["claim_jobs"])
+            else:
+                log.warning("prefetching claim on queue %s failed: %s", queue, reply)
+            return
+        jobs = await self._decode_claimed(queue, reply, token, plan.worker_id)
+        stale = self._prefetch.deliver(queue, plan, jobs)
+        if stale:
+            await self._release(queue, stale)
+        elif jobs:
+            loop = asyncio.get_running_loop()
+            loop.call_later(min(HOLD_SECONDS, plan.lease_seconds / 3) * 1.1, self._spawn_release_expired)
+
+    def _spawn_release_expired(self) -> None:
+        task = asyncio.ensure_future(self._release_expired())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    def _outcome_args(o: JobOutcome) -> list[Any]:
+        head: list[Any] = [_KIND_CODES.get(o.kind, o.kind), store_id(o.job_id), o.token]
+        keep_count = -1 if o.keep.count is None else o.keep.count
+        keep_age = -1 if o.keep.age is None else _us(o.keep.age)
+        if o.kind == "completed":
+            return head + [o.result_json if o.result_json is not None else "null", keep_count, keep_age]
+        if o.kind in ("retry", "failed"):
+            message = o.error or ""
+            head += (message, json.dumps(message), json.dumps(o.stacktrace or ""))
+            if o.kind == "retry":
+                return head + [_us(max(0.0, o.retry_delay))]
+            return head + [keep_count, keep_age]
+        if o.kind == "released":
+            return head
+        raise ValueError(f"unknown outcome kind {o.kind!r}")
+
+    async def finish_jobs(self, req: FinishJobs) -> FinishResult:
+        """Apply outcomes (fenced by token) and retention, then optionally claim: one script call."""
+        claim = req.then_claim
+        outcomes = list(req.outcomes)
+        given: list[ClaimedJob] = []
+        if claim is not None and claim.limit > 0:
+            given, surplus = self._prefetch.take(req.queue, claim.worker_id, claim.limit)
+            outcomes += [JobOutcome(cj.job.id, cj.token, "released") for cj in surplus]
+            remaining = claim.limit - len(given)
+            result = await self._finish(req.queue, outcomes, replace(claim, limit=remaining) if remaining else None)
+            claimed = given + result.claimed
+            self._prefetch.claimed(req.queue, claim.worker_id, claim.lease_seconds, claim.limit - len(claimed))
+            if surplus:
+                mine = {o.job_id for o in req.outcomes}
+                result = FinishResult([i for i in result.applied if i in mine],
+                                      [i for i in result.refused if i in mine], result.claimed)
+            return FinishResult(result.applied, result.refused, claimed)
+        self._prefetch.no_spare(req.queue)
+        return await self._finish(req.queue, outcomes, None)
+
+    async def _finish(self, queue: str, outcomes: Sequence[JobOutcome], claim: ClaimJobs | None) -> FinishResult:
+        args: list[Any] = [len(outcomes)]
+        for o in outcomes:
+            args += self._outcome_args(o)
+        token = secrets.token_hex(8)
+        if claim is not None and claim.limit > 0:
+            args += (claim.limit, _us(claim.lease_seconds), token, claim.worker_id)
+        else:
+            args += (0, 0, "", "")
+        applied, refused, claim_reply = await self._queue_script("finish_jobs", queue, args, "finishing jobs")
+        claimed = await self._decode_claimed(queue, claim_reply, token, claim.worker_id if claim is not None else "")
+        return FinishResult([load_id(i) for i in applied], [load_id(i) for i in refused], claimed)
+
+    async def extend_leases(self, req: ExtendLeases) -> LeaseStatus:
+        """Renew leases whose token still holds."""
+        if not req.leases:
+            return LeaseStatus([], [])
+        ids = [store_id(lease.job_id) for lease in req.leases]
+        tokens = [lease.token for lease in req.leases]
+        lost, cancel = await self._queue_script("extend_leases", req.queue,
+                                                [_us(req.lease_seconds), len(ids), *ids, *tokens],
+                                                "renewing leases")
+        return LeaseStatus([load_id(i) for i in lost], [load_id(i) for i in cancel])
+
+    async def recover_stalled(self, req: RecoverStalled) -> RecoveredJobs:
+        """Requeue or fail active jobs whose lease expired."""
+        requeued, failed = await self._queue_script("recover_stalled", req.queue, [max(1, req.limit)],
+                                                    "recovering stalled jobs")
+        return RecoveredJobs([load_id(i) for i in requeued], [load_id(i) for i in failed])
+
+    async def update_progress(self, req: UpdateProgress) -> bool:
+        """Store progress under the lease token."""
+        done = await self._queue_script("update_progress", req.queue,
+                                        [store_id(req.job_id), req.token, req.progress_json], "storing progress")
+        return bool(done)
+
+    async def append_log(self, req: AppendLog) -> None:
+        """Append a log line, keeping the newest `max_lines`."""
+        await self._queue_script("append_log", req.queue, [store_id(req.job_id), req.line, max(1, req.max_lines)],
+                                 "appending a log line")
+
+    async def wait_for_jobs(self, req: WaitForJobs) -> None:
+        """Block on the queues' wake-up markers (BZPOPMIN) until work may be there or timeout.
+        A wait on one queue of a standalone server also claims, the moment it wakes, what its
+        worker has room for (`prefetch.py`)."""
+        if req.timeout <= 0 or not req.queues:
+            return
+        if self._waiter is None:
+            raise RuntimeError("the Redis backend is not open: call open() first")
+        chained = self._prefetch_command(req.queues[0]) if len(req.queues) == 1 else None
+        woken = await self._waiter.wait([self._keys(q).wake for q in req.queues], req.timeout, chained)
+        if woken:
+            for q in req.queues:
+                self._forget_next_due(q)
+
+    def _prefetch_command(self, queue: str) -> ChainedCommand | None:
+        plan = self._prefetch.plan(queue)
+        if plan is None or self.settings.cluster or self._scripts is None:
+            return None
+        keys = self._keys(queue)
+        token = secrets.token_hex(8)
+        command = ("EVALSHA", self._scripts["claim_jobs"].sha, len(keys.script_keys), *keys.script_keys, keys.base,
+                   plan.limit, _us(plan.lease_seconds), token, plan.worker_id)
+
+        async def on_reply(reply: Any) -> None:
+            try:
+                await self._prefetched(queue, plan, token, reply)
+            except Exception:  # never break the wait: the leases expire and recovery requeues
+                log.exception("could not take prefetched jobs of queue %s", queue)
+
+        return ChainedCommand(command, on_reply, plan.worker_id)
+
+    async def next_delayed_at(self, queue: str) -> float | None:
+        """When the earliest delayed job becomes due. The time reported by this process's
+        latest claim on the queue is used while fresh (at most `NEXT_DUE_FRESH` seconds old; a
+        change made elsewhere also sets the queue's wake-up marker, which drops it)."""
+        cached = self._next_due.get(queue)
+        if cached is not None and time.monotonic() - cached[1] < NEXT_DUE_FRESH:
+            return cached[0]
+        try:
+            with self._translated(f"reading delayed jobs of queue {queue!r}"):
+                first = await self._c.zrange(self._keys(queue).delayed, 0, 0, withscores=True)
+        except BackendUnavailable:
+            # advisory (it only plans an idle wait): the next claim reports the outage
+            return cached[0] if cached is not None else None
+        return float(first[0][1]) / 1_000_000 if first else None
+
+    def _forget_next_due(self, queue: str) -> None:
+        self._next_due.pop(queue, None)
+
+    # ------------------------------------------------------------ reading
+
+    def _jobs(self, queue: str, records: Sequence[Any]) -> list[Job]:
+        out: list[Job] = []
+        for rec in records:
+            try:
+                out.append(self._codec.record(queue, rec))
+            except CorruptJob as exc:
+                log.warning("skipping corrupt job %r on queue %s: %s", rec[0] if rec else "?", queue, exc)
+        return out
+
+    async def _read(self, queue: str, stored_ids: Sequence[str]) -> list[Job]:
+        out: list[Job] = []
+        for start in range(0, len(stored_ids), READ_CHUNK):
+            part = stored_ids[start:start + READ_CHUNK]
+            records = await self._queue_script("read_jobs", queue, part, "reading jobs")
+            out += self._jobs(queue, records)
+        return out
+
+    async def get_job(self, req: JobRef) -> Job | None:
+        """One job, or None (also for a job whose stored fields are corrupt)."""
+        jobs = await self._read(req.queue, [store_id(req.job_id)])
+        return jobs[0] if jobs else None
+
+    async def get_logs(self, req: JobRef) -> list[LogLine]:
+        """A job's log lines, oldest first."""
+        with self._translated(f"reading logs of job {req.job_id!r}"):
+            lines = await self._c.lrange(self._keys(req.queue).log(store_id(req.job_id)), 0, -1)
+        out: list[LogLine] = []
+        for entry in lines:
+            at, _sep, line = entry.partition(" ")
+            out.append(LogLine(float(at), line))
+        return out
+
+    async def list_jobs(self, req: ListJobs) -> list[Job]:
+        """One page of jobs in a state."""
+        records = await self._queue_script("list_jobs", req.queue,
+                                           [req.state.value, max(0, req.offset), max(0, req.limit)], "listing jobs")
+        return self._jobs(req.queue, records)
+
+    async def search_jobs(self, req: SearchJobs) -> list[Job]:
+        """Jobs whose id, name, data or failed reason contains the text (case-insensitive),
+        newest first. Scans the queue's jobs hash in steps (HSCAN): an admin operation."""
+        needle = req.text.lower()
+        keys = self._keys(req.queue)
+        matched: set[str] = set()
+        cursor = 0
+        while True:
+            with self._translated(f"searching jobs on queue {req.queue!r}"):
+                cursor, fields = await self._c.hscan(keys.jobs, cursor, count=SEARCH_SCAN_COUNT)
+            for name, value in fields.items():
+                if _is_pack_field(name):
+                    if self._pack_matches(load_id(name), value, needle):
+                        matched.add(name)
+                elif name.endswith("\0x") and needle in value.lower():
+                    matched.add(name[:-2])
+            if cursor == 0:
+                break
+        jobs = await self._read(req.queue, sorted(matched))
+        if req.state is not None:
+            jobs = [j for j in jobs if j.state == req.state]
+        jobs.sort(key=lambda j: (j.created_ts, j.id), reverse=True)
+        return jobs[:max(0, req.limit)]
+
+    @staticmethod
+    def _pack_matches(job_id: str, pack: str, needle: str) -> bool:
+        if needle in job_id.lower():
+            return True
+        if _PLAIN_TEXT.fullmatch(needle) and needle not in pack.lower():
+            return False  # plain ASCII is never escaped in JSON: absent from the raw text, absent
+        try:
+            _created, _prio, _ms, name, _code, data = json.loads(pack)
+        except (ValueError, TypeError):
+            return False
+        if needle in str(name).lower():
+            return True
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return needle in text.lower()
+
+    async def count_jobs(self, queue: str) -> dict[str, int]:
+        """Counts for every state."""
+        waiting, delayed, active, completed, failed = await self._queue_script("count_jobs", queue, [],
+                                                                               "counting jobs")
+        return {"waiting": int(waiting), "delayed": int(delayed), "active": int(active),
+                "completed": int(completed), "failed": int(failed)}
+
+    async def list_queues(self) -> list[str]:
+        """Every queue that was used (jobs added or settings stored)."""
+        with self._translated("listing queues"):
+            names = await self._c.smembers(self._global.queues)
+        return sorted(names)
+
+    # ------------------------------------------------------------ admin
+
+    async def retry_failed(self, req: RetryFailed) -> list[str]:
+        """Failed -> waiting with attempts reset."""
+        if req.job_ids is None:
+            args: list[Any] = ["all", max(0, req.limit)]
+        else:
+            if not req.job_ids:
+                return []
+            args = ["ids", 0, *[store_id(i) for i in req.job_ids]]
+        ids = await self._queue_script("retry_failed", req.queue, args, "retrying failed jobs")
+        return [load_id(i) for i in ids]
+
+    async def _per_id(self, operation: str, req: JobIds, what: str) -> list[str]:
+        if not req.job_ids:
+            return []
+        self._forget_next_due(req.queue)
+        ids = await self._queue_script(operation, req.queue, [store_id(i) for i in req.job_ids], what)
+        return [load_id(i) for i in ids]
+
+    async def remove_jobs(self, req: JobIds) -> list[str]:
+        """Delete jobs that are not active, with their logs."""
+        return await self._per_id("remove_jobs", req, "removing jobs")
+
+    async def promote_jobs(self, req: JobIds) -> list[str]:
+        """Delayed -> waiting now."""
+        return await self._per_id("promote_jobs", req, "promoting jobs")
+
+    async def cancel_jobs(self, req: JobIds) -> list[str]:
+        """Flag active jobs for cancellation."""
+        return await self._per_id("cancel_jobs", req, "cancelling jobs")
+
+    async def clean_jobs(self, req: CleanJobs) -> int:
+        """Remove old jobs of one state."""
+        if req.state == JobState.ACTIVE:
+            raise InvalidJobOptions("active jobs cannot be cleaned; cancel them first")
+        n = await self._queue_script("clean_jobs", req.queue,
+                                     [req.state.value, _us(max(0.0, req.older_than)), max(0, req.limit)],
+                                     "cleaning jobs")
+        return int(n)
+
+    async def drain_queue(self, req: DrainQueue) -> int:
+        """Remove waiting (and delayed) jobs, a bounded batch per script call."""
+        total = 0
+        self._forget_next_due(req.queue)
+        while True:
+            removed, more = await self._queue_script("drain_queue", req.queue,
+                                                     ["1" if req.include_delayed else "0", DRAIN_BUDGET],
+                                                     "draining the queue")
+            total += int(removed)
+            if not int(more):
+                return total
+
+    async def set_paused(self, req: SetPaused) -> None:
+        """Store the paused flag (resuming wakes idle workers)."""
+        await self._register_queue(req.queue)
+        await self._queue_script("set_paused", req.queue, ["1" if req.paused else "0"], "pausing/resuming")
+
+    async def configure_queue(self, req: ConfigureQueue) -> None:
+        """Store rate limit and global concurrency."""
+        await self._register_queue(req.queue)
+
+        def text(v: float | None) -> str:
+            return "" if v is None else repr(v)
+
+        await self._queue_script("configure_queue", req.queue,
+                                 [text(req.rate_max), text(req.rate_period), text(req.concurrency)],
+                                 "configuring the queue")
+
+    async def get_queue_settings(self, queue: str) -> QueueSettings:
+        """Paused flag, rate limit and concurrency of a queue."""
+        keys = self._keys(queue)
+        with self._translated(f"reading settings of queue {queue!r}"):
+            paused, rate_max, rate_period, concurrency = await self._c.hmget(
+                keys.script_keys[7], ["paused", "rate_max", "rate_period", "concurrency"])
+        return QueueSettings(queue, paused == "1", int(rate_max) if rate_max else None,
+                             float(rate_period) if rate_period else None,
+                             int(concurrency) if concurrency else None)
+
+    # ------------------------------------------------------------ workers
+
+    def _worker_keys(self) -> list[str]:
+        return [self._global.workers, self._global.worker_expiry]
+
+    async def record_heartbeat(self, req: Heartbeat) -> None:
+        """Register or refresh a worker; expired ones are forgotten."""
+        info = json.dumps(asdict(req.info), separators=(",", ":"))
+        await self._run("record_heartbeat", self._worker_keys(),
+                        [req.info.worker_id, info, _us(max(0.001, req.ttl))], "recording a heartbeat")
+
+    async def remove_worker(self, worker_id: str) -> None:
+        """Forget a worker; call off its prefetching waits and hand back what they held."""
+        if self._waiter is not None:
+            await self._waiter.call_off(worker_id)
+        for queue, jobs in self._prefetch.forget_worker(worker_id).items():
+            await self._release(queue, jobs)
+        await self._run("remove_worker", self._worker_keys(), [worker_id], "removing a worker")
+
+    async def list_workers(self) -> list[WorkerInfo]:
+        """Workers with a live heartbeat."""
+        infos = await self._run("list_workers", self._worker_keys(), [], "listing workers")
+        out = [WorkerInfo(**json.loads(i)) for i in infos]
+        out.sort(key=lambda w: w.worker_id)
+        return out
+
+    # ------------------------------------------------------------ events
+
+    async def publish_events(self, req: PublishEvents) -> None:
+        """Append a batch of events as one stream entry (stream trimmed with MAXLEN ~)."""
+        if not req.events:
+            return
+        key = self._keys(req.queue).events
+        with self._translated(f"publishing events on queue {req.queue!r}"):
+            await self._c.xadd(key, {FIELD: encode_batch(req.events)},
+                                   maxlen=entries_to_keep(req.max_len, len(req.events)), approximate=True)
+
+    async def read_events(self, req: ReadEvents) -> list[QueueEvent]:
+        """Events after `after_id` ("" = only new ones, "0" = from the start), waiting up to
+        `block` seconds (XREAD BLOCK) when there are none yet."""
+        key = self._keys(req.queue).events
+        limit = max(1, req.limit)
+        what = f"reading events of queue {req.queue!r}"
+        if req.after_id in ("", "$"):
+            return await self._block_events(req, key, "$", limit)
+        if req.after_id in ("0", "0-0"):
+            with self._translated(what):
+                entries = await self._c.xrange(key, "-", "+", count=limit)
+            events = decode_entries(req.queue, entries, None, limit)
+            return events or await self._block_events(req, key, "0-0", limit)
+        try:
+            entry, index = parse_cursor(req.after_id)
+        except ValueError as exc:
+            raise InvalidJobOptions(str(exc)) from None
+        events = []
+        with self._translated(what):
+            if index >= 0:
+                head = await self._c.xrange(key, entry, entry)
+                events = decode_entries(req.queue, head, (entry, index), limit)
+            if len(events) < limit:
+                more = await self._c.xrange(key, f"({entry}", "+", count=limit)
+                events += decode_entries(req.queue, more, None, limit - len(events))
+        return events or await self._block_events(req, key, entry, limit)
+
+    async def _block_events(self, req: ReadEvents, key: str, after: str, limit: int) -> list[QueueEvent]:
+        if req.block <= 0:
+            return []
+        with self._translated(f"waiting for events of queue {req.queue!r}"):
+            reply = await self._blocking_client.xread({key: after}, count=limit, block=max(1, int(req.block * 1000)))
+        events: list[QueueEvent] = []
+        for _stream, entries in reply or []:
+            events += decode_entries(req.queue, entries, None, limit - len(events))
+        return events
+
+    # ------------------------------------------------------------ schedules
+
+    def _schedule_keys(self) -> list[str]:
+        return [self._global.schedules, self._global.schedule_runs]
+
+    async def upsert_schedule(self, req: UpsertSchedule) -> None:
+        """Create or change a schedule (bookkeeping kept when the spec is unchanged)."""
+        s = req.schedule
+        await self._run("upsert_schedule", self._schedule_keys(),
+                        [s.id, s.spec_json, _float_text(s.next_run), _float_text(s.last_run)], "storing a schedule")
+
+    async def remove_schedule(self, req: ScheduleRef) -> bool:
+        """Delete a schedule."""
+        return bool(await self._run("remove_schedule", self._schedule_keys(), [req.schedule_id],
+                                    "removing a schedule"))
+
+    async def list_schedules(self) -> list[StoredSchedule]:
+        """Every stored schedule."""
+        with self._translated("listing schedules"):
+            specs = await self._c.hgetall(self._global.schedules)
+            runs = await self._c.hgetall(self._global.schedule_runs)
+        out: list[StoredSchedule] = []
+        for sid in sorted(specs):
+            last, _sep, nxt = runs.get(sid, "|").partition("|")
+            out.append(StoredSchedule(sid, specs[sid], _float_or_none(nxt), _float_or_none(last)))
+        return out
+
+    async def record_schedule_run(self, req: RecordScheduleRun) -> bool:
+        """Compare-and-set the schedule's last and next run."""
+        return bool(await self._run("record_schedule_run", self._schedule_keys(),
+                                    [req.schedule_id, _float_text(req.expected_last_run), _float_text(req.last_run),
+                                     _float_text(req.next_run)], "recording a schedule run"))

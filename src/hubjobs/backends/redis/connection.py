@@ -1,0 +1,130 @@
+"""Redis clients for the backend, the translation of Redis failures into the engine's typed
+errors, and the start-up checks (server version, eviction policy)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import (
+    ConnectionError as RedisConnectionError,
+)
+from redis.exceptions import (
+    OutOfMemoryError,
+    RedisClusterException,
+    ResponseError,
+)
+from redis.exceptions import (
+    TimeoutError as RedisTimeoutError,
+)
+
+from ...errors import BackendFull, BackendUnavailable, ConfigurationError
+from .settings import RedisSettings
+
+log = logging.getLogger("hubjobs.redis")
+
+MIN_SERVER_VERSION = (7, 0)
+MAX_CONNECTIONS = 64
+CLUSTER_MAX_CONNECTIONS = 4096
+"""Per node: the cluster client has no waiting pool, so its bound is high."""
+_UNAVAILABLE_REPLIES = ("BUSY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY")
+
+RedisClient = Redis | RedisCluster
+"""A standalone or cluster asyncio client."""
+
+
+def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
+    """A client for ordinary commands, or (`blocking`) for commands that wait on the server.
+
+    Ordinary commands retry once at once on a dropped connection (a stale pooled connection
+    after a restart or a CLIENT KILL), never after a timeout (the command may still run), and
+    then fail: producers get BackendUnavailable at once while Redis is down. Blocking commands
+    do not retry: the worker sees the error, logs it and reconnects with its own backoff.
+    Connections are named `hubjobs:<pid>` / `hubjobs-wait:<pid>` (see CLIENT LIST). A standalone
+    client holds at most `MAX_CONNECTIONS`; more concurrent commands wait for a free one."""
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_connect_timeout": settings.connect_timeout,
+        "socket_timeout": None if blocking else settings.socket_timeout,
+        "socket_keepalive": True,
+        "retry": Retry(NoBackoff(), 0 if blocking else 1, supported_errors=(RedisConnectionError,)),
+        "client_name": f"{'hubjobs-wait' if blocking else 'hubjobs'}:{os.getpid()}",
+    }
+    if settings.cluster:
+        return RedisCluster.from_url(settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
+    pool = BlockingConnectionPool.from_url(settings.client_url, max_connections=MAX_CONNECTIONS,
+                                           timeout=settings.socket_timeout, **options)
+    return Redis.from_pool(pool)
+
+
+@contextmanager
+def translated(what: str, where: str, queue: str | None = None) -> Iterator[None]:
+    """Raise BackendFull for Redis out-of-memory refusals and BackendUnavailable when Redis
+    cannot be reached or cannot serve now, naming the operation (on `queue`) and the server."""
+    try:
+        yield
+    except OutOfMemoryError as exc:
+        what = what if queue is None else f"{what} on queue {queue!r}"
+        raise BackendFull(f"Redis at {where} is out of memory (maxmemory reached) while {what}: {exc}. "
+                          "Free memory (finish or clean jobs) or raise maxmemory") from None
+    except ResponseError as exc:
+        what = what if queue is None else f"{what} on queue {queue!r}"
+        text = str(exc)
+        if text.startswith("OOM") or "OOM command not allowed" in text:
+            raise BackendFull(f"Redis at {where} is out of memory (maxmemory reached) while {what}: {text}. "
+                              "Free memory (finish or clean jobs) or raise maxmemory") from None
+        if text.startswith(_UNAVAILABLE_REPLIES):
+            raise BackendUnavailable(f"Redis at {where} cannot serve while {what}: {text}") from None
+        raise
+    except (RedisConnectionError, RedisTimeoutError, RedisClusterException, OSError, TimeoutError) as exc:
+        what = what if queue is None else f"{what} on queue {queue!r}"
+        raise BackendUnavailable(f"Redis at {where} is unreachable while {what}: "
+                                 f"{type(exc).__name__}: {exc}") from None
+
+
+def _node_infos(reply: Any) -> list[dict[str, Any]]:
+    """INFO replies of a standalone server or of each cluster node, as a list."""
+    if isinstance(reply, dict) and reply and all(isinstance(v, dict) for v in reply.values()):
+        return list(reply.values())
+    return [reply]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for part in text.split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        out.append(int(digits or 0))
+    return tuple(out)
+
+
+async def check_server(client: RedisClient, settings: RedisSettings) -> None:
+    """Refuse servers older than 7.0 and an eviction policy that could drop jobs."""
+    for info in _node_infos(await client.info("server")):
+        version = str(info.get("redis_version", "0"))
+        if _version(version) < MIN_SERVER_VERSION:
+            raise ConfigurationError(
+                f"Redis at {settings.display} is version {version}; the hubjobs Redis backend needs "
+                f"Redis {'.'.join(map(str, MIN_SERVER_VERSION))} or newer (script flags, LPOP with a count)")
+    for info in _node_infos(await client.info("memory")):
+        policy = str(info.get("maxmemory_policy", "noeviction"))
+        if policy == "noeviction":
+            continue
+        if settings.allow_eviction:
+            log.warning(
+                "Redis at %s has maxmemory-policy %s: Redis may EVICT job keys under memory pressure and "
+                "jobs can be LOST or corrupted. Started anyway because the URL says allow_eviction=1. "
+                "Fix: CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).",
+                settings.display, policy)
+            continue
+        raise ConfigurationError(
+            f"Redis at {settings.display} has maxmemory-policy {policy}, which lets Redis evict job keys "
+            "under memory pressure (jobs would be lost). Fix it with `CONFIG SET maxmemory-policy "
+            "noeviction` (and `maxmemory-policy noeviction` in redis.conf), or add ?allow_eviction=1 "
+            "to the URL to start anyway at your own risk")

@@ -1,0 +1,99 @@
+-- Library included (by `--@include claim`, after `queue`) in the scripts that claim jobs:
+-- promotion of due delayed jobs and the claim itself (pause, global concurrency, rate limit).
+
+local PROMOTE_BATCH = 1000
+
+-- the queue settings used by claims: paused, rate_max, rate_period, concurrency, next_due
+local function read_settings()
+  return redis.call('HMGET', M, 'paused', 'rate_max', 'rate_period', 'concurrency', 'next_due')
+end
+
+-- move delayed jobs whose run_at has come to the end of their waiting list, in due order;
+-- returns the new settings.next_due (microseconds text, or false)
+local function promote_due(now)
+  local due = redis.call('ZRANGEBYSCORE', D, '-inf', ustr(now), 'LIMIT', 0, PROMOTE_BATCH)
+  if #due > 0 then
+    for _, id in ipairs(due) do
+      local pack = redis.call('HGET', J, id)
+      if pack then
+        local _, p = pack_head(pack)
+        push_waiting(p, {id}, false)
+      end
+    end
+    chunked('ZREM', D, due)
+  end
+  local first = redis.call('ZRANGE', D, 0, 0, 'WITHSCORES')
+  if first[2] then
+    redis.call('HSET', M, 'next_due', first[2])
+    return first[2]
+  end
+  redis.call('HDEL', M, 'next_due')
+  return false
+end
+
+-- Claim up to `limit` jobs in priority then FIFO order. Returns a flat list of 8 values per
+-- job: id, pack, attempts, stalled, run_at, progress, failed reason, errors. Keeps cfg[5]
+-- (next_due) current.
+local function claim(cfg, limit, lease_us, token, worker, now)
+  local nd = tonumber(cfg[5])
+  if nd and nd <= now then cfg[5] = promote_due(now) end
+  if cfg[1] == '1' or limit <= 0 then return {} end
+  local cc = tonumber(cfg[4])
+  if cc then limit = math.min(limit, cc - redis.call('ZCARD', A)) end
+  local rate_max, rate_period = tonumber(cfg[2]), tonumber(cfg[3])
+  if rate_max and rate_period then
+    redis.call('ZREMRANGEBYSCORE', R, '-inf', ustr(now - rate_period * 1000000))
+    limit = math.min(limit, rate_max - redis.call('ZCARD', R))
+  end
+  if limit <= 0 then return {} end
+
+  local out, leases, active, starts = {}, {}, {}, {}
+  local started = secs(now)
+  local expires = ustr(now + lease_us)
+  local taken, more = 0, false
+  while taken < limit do
+    local top = redis.call('ZRANGE', W, 0, 0)
+    if #top == 0 then break end
+    local p = top[1]
+    local want = limit - taken
+    local ids = redis.call('LPOP', waiting_key(p), want)
+    more = false
+    if not ids then
+      redis.call('ZREM', W, p)
+    else
+      if #ids < want then redis.call('ZREM', W, p) else more = true end
+      for _, id in ipairs(ids) do
+        local v = redis.call('HMGET', J, id, id .. '\0m', id .. '\0g', id .. '\0x', id .. '\0e')
+        if v[1] then
+          local _, a, k, _, _, ra = parse_meta(v[2])
+          taken = taken + 1
+          leases[#leases + 1] = id
+          leases[#leases + 1] = token .. '|0|' .. started .. '|' .. a .. '|' .. k .. '|' .. ra .. '|' .. p
+            .. '|' .. worker
+          active[#active + 1] = expires
+          active[#active + 1] = id
+          starts[#starts + 1] = ustr(now)
+          starts[#starts + 1] = token .. ':' .. taken
+          out[#out + 1] = id
+          out[#out + 1] = v[1]
+          out[#out + 1] = a
+          out[#out + 1] = k
+          out[#out + 1] = ra
+          out[#out + 1] = v[3]
+          out[#out + 1] = v[4]
+          out[#out + 1] = v[5]
+        end
+      end
+    end
+  end
+  if taken > 0 then
+    for i = 1, #leases, 2 * CHUNK do
+      redis.call('HSET', L, unpack(leases, i, math.min(i + 2 * CHUNK - 1, #leases)))
+    end
+    zadd_pairs(A, active)
+    if rate_max and rate_period then zadd_pairs(R, starts) end
+    -- jobs are left and this claimer is full: let another idle worker look
+    if more and taken == limit then wake() end
+  end
+  return out
+end
