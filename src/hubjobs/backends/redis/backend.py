@@ -80,7 +80,7 @@ ADD_CHUNK = 2000
 DRAIN_BUDGET = 5000
 NEXT_DUE_FRESH = 1.0
 """Seconds a queue's next due time reported by a claim is trusted without asking again."""
-SEARCH_SCAN_COUNT = 1000
+SEARCH_SCAN_COUNT = 10_000
 READ_CHUNK = 500
 _KIND_CODES = {"completed": "c", "retry": "r", "failed": "f", "released": "l"}
 _FINISHED = (JobState.COMPLETED, JobState.FAILED)

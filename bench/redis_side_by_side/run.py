@@ -1,4 +1,4 @@
-"""Run the Redis benchmark: `python -m bench.redis.run [--libs hubjobs,rq,...] [--jobs 20000]`.
+"""Run the Redis benchmark: `python -m bench.redis_side_by_side.run [--libs hubjobs,rq,...] [--jobs 20000]`.
 
 On one private redis-server (no persistence), library after library:
   1. enqueue `--jobs` no-op jobs one by one (single enqueue jobs/s);
@@ -10,7 +10,7 @@ On one private redis-server (no persistence), library after library:
   4. Redis used_memory per queued job: `--memory-jobs` jobs of about 100 bytes of data;
   5. pickup latency (add -> handler start) at a low steady rate: p50 / p99.
 Writes bench/results/redis.json and redis.md (and timestamped copies) and prints the table.
-Peers run in their own venvs: `python -m bench.redis.setup_peers` first."""
+Peers run in their own venvs: `python -m bench.redis_side_by_side.setup_peers` first."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from typing import Any
 
 import redis
 
-from bench.redis.ledger import count_lines, read_ledger
-from bench.redis.peers import LIBRARIES, Library
+from bench.redis_side_by_side.ledger import count_lines, read_ledger
+from bench.redis_side_by_side.peers import LIBRARIES, Library
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -104,7 +104,7 @@ class Bench:
         self.log = work / f"{lib.name}.log"
 
     def driver(self, *argv: str) -> dict[str, Any]:
-        out = subprocess.run([self.lib.python, "-m", "bench.redis.driver", self.lib.adapter, *argv], cwd=ROOT,
+        out = subprocess.run([self.lib.python, "-m", "bench.redis_side_by_side.driver", self.lib.adapter, *argv], cwd=ROOT,
                              env=self.env, capture_output=True, text=True, timeout=1800, check=False)
         if out.returncode != 0:
             raise RuntimeError(f"{self.lib.name} driver {argv} failed:\n{out.stderr[-3000:]}")

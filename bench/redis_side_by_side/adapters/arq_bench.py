@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from arq import create_pool
 from arq.connections import RedisSettings
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "arq"
 LEDGER = Ledger()
@@ -32,7 +32,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "arq", "bench.redis.adapters.arq_bench.WorkerSettings"]
+    return [python, "-m", "arq", "bench.redis_side_by_side.adapters.arq_bench.WorkerSettings"]
 
 
 class Producer:

@@ -1,5 +1,5 @@
 """The procrastinate side: tasks and the worker process
-(`python -m bench.postgres.procrastinate_side DSN SCHEMA CONCURRENCY`)."""
+(`python -m bench.postgres_side_by_side.procrastinate_side DSN SCHEMA CONCURRENCY`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import procrastinate
 
-from bench.postgres.common import record_latency, touch
+from bench.postgres_side_by_side.common import record_latency, touch
 
 
 def build_app(dsn: str, schema: str) -> procrastinate.App:

@@ -9,7 +9,7 @@ Per library:
 - pickup latency (add -> handler start) at a low steady rate with the worker idle between jobs:
   p50 and p99 over K jobs.
 
-    python -m bench.postgres.bench_postgres [--jobs 10000] [--latency-jobs 200] [--dsn ...]
+    python -m bench.postgres_side_by_side.bench_postgres [--jobs 10000] [--latency-jobs 200] [--dsn ...]
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class HubjobsSide:
     schema = "bench_hubjobs"
 
     def __init__(self, dsn: str, concurrency: int) -> None:
-        from bench.postgres.hubjobs_side import build_app
+        from bench.postgres_side_by_side.hubjobs_side import build_app
 
         self.url = f"{dsn}?schema={self.schema}"
         self.concurrency = concurrency
@@ -147,7 +147,7 @@ class HubjobsSide:
         return counts["waiting"] + counts["active"] + counts["delayed"]
 
     def worker(self) -> subprocess.Popen[bytes]:
-        return spawn("bench.postgres.hubjobs_side", self.url, str(self.concurrency))
+        return spawn("bench.postgres_side_by_side.hubjobs_side", self.url, str(self.concurrency))
 
     async def close(self) -> None:
         await self.app.aclose()
@@ -172,7 +172,7 @@ class PgqueuerSide:
     async def setup(self) -> None:
         from pgqueuer import AsyncpgDriver, Queries
 
-        from bench.postgres.pgqueuer_side import connect
+        from bench.postgres_side_by_side.pgqueuer_side import connect
 
         self.conn = await connect(self.dsn, self.schema)
         self.queries = Queries(AsyncpgDriver(self.conn))
@@ -194,7 +194,7 @@ class PgqueuerSide:
         return int(await self.conn.fetchval("SELECT count(*) FROM pgqueuer"))
 
     def worker(self) -> subprocess.Popen[bytes]:
-        return spawn("bench.postgres.pgqueuer_side", self.dsn, self.schema, str(self.concurrency))
+        return spawn("bench.postgres_side_by_side.pgqueuer_side", self.dsn, self.schema, str(self.concurrency))
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -208,7 +208,7 @@ class ProcrastinateSide:
     schema = "bench_procrastinate"
 
     def __init__(self, dsn: str, concurrency: int) -> None:
-        from bench.postgres.procrastinate_side import build_app
+        from bench.postgres_side_by_side.procrastinate_side import build_app
 
         self.dsn = dsn
         self.concurrency = concurrency
@@ -242,7 +242,7 @@ class ProcrastinateSide:
         return int(row[0]) if row else 0
 
     def worker(self) -> subprocess.Popen[bytes]:
-        return spawn("bench.postgres.procrastinate_side", self.dsn, self.schema, str(self.concurrency))
+        return spawn("bench.postgres_side_by_side.procrastinate_side", self.dsn, self.schema, str(self.concurrency))
 
     async def close(self) -> None:
         await self.app.close_async()

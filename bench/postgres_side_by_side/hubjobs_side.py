@@ -1,10 +1,10 @@
-"""The hubjobs side: handlers and the worker process (`python -m bench.postgres.hubjobs_side URL N`)."""
+"""The hubjobs side: handlers and the worker process (`python -m bench.postgres_side_by_side.hubjobs_side URL N`)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench.postgres.common import record_latency, touch
+from bench.postgres_side_by_side.common import record_latency, touch
 from hubjobs import App
 from hubjobs.job import Job
 

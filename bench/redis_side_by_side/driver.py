@@ -1,12 +1,12 @@
 """Producer side of one library, run in that library's interpreter:
 
-    python -m bench.redis.driver ADAPTER version
-    python -m bench.redis.driver ADAPTER enqueue --n N --mode single|bulk|concurrent|fast [--pad BYTES]
+    python -m bench.redis_side_by_side.driver ADAPTER version
+    python -m bench.redis_side_by_side.driver ADAPTER enqueue --n N --mode single|bulk|concurrent|fast [--pad BYTES]
 
 single: one add after another; bulk: the library's bulk call (1,000 per call); concurrent: single
 adds issued concurrently (asyncio.gather of 200, or 8 threads for synchronous libraries); fast:
 bulk when the library has it, else concurrent.
-    python -m bench.redis.driver ADAPTER latency --n N --rate PER_SECOND
+    python -m bench.redis_side_by_side.driver ADAPTER latency --n N --rate PER_SECOND
 
 Prints one JSON object."""
 

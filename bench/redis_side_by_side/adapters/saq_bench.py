@@ -8,7 +8,7 @@ from typing import Any
 
 from saq import Queue
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "saq"
 LEDGER = Ledger()
@@ -27,7 +27,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "saq", "bench.redis.adapters.saq_bench.settings", "--quiet"]
+    return [python, "-m", "saq", "bench.redis_side_by_side.adapters.saq_bench.settings", "--quiet"]
 
 
 class Producer:

@@ -1,11 +1,11 @@
-"""Create the peer libraries' venvs with pinned versions: `python -m bench.redis.setup_peers`."""
+"""Create the peer libraries' venvs with pinned versions: `python -m bench.redis_side_by_side.setup_peers`."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from bench.redis.peers import ARQ_PINS, PEER_PINS, VENV_ROOT
+from bench.redis_side_by_side.peers import ARQ_PINS, PEER_PINS, VENV_ROOT
 
 
 def make_venv(name: str, pins: list[str]) -> None:

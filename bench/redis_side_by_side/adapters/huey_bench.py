@@ -8,7 +8,7 @@ from typing import Any
 
 from huey import RedisHuey
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "huey"
 LEDGER = Ledger()
@@ -25,7 +25,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "huey.bin.huey_consumer", "bench.redis.adapters.huey_bench.huey", "-w", "1", "-k",
+    return [python, "-m", "huey.bin.huey_consumer", "bench.redis_side_by_side.adapters.huey_bench.huey", "-w", "1", "-k",
             "thread", "-q"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "dramatiq"
 LEDGER = Ledger()
@@ -27,7 +27,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "dramatiq", "bench.redis.adapters.dramatiq_bench", "--processes", "1", "--threads", "8"]
+    return [python, "-m", "dramatiq", "bench.redis_side_by_side.adapters.dramatiq_bench", "--processes", "1", "--threads", "8"]
 
 
 class Producer:

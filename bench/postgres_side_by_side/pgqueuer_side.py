@@ -1,5 +1,5 @@
 """The pgqueuer side: handlers and the worker process
-(`python -m bench.postgres.pgqueuer_side DSN SCHEMA BATCH`), on asyncpg, pgqueuer's primary driver
+(`python -m bench.postgres_side_by_side.pgqueuer_side DSN SCHEMA BATCH`), on asyncpg, pgqueuer's primary driver
 (its psycopg driver shares one connection between LISTEN and queries, which costs it up to a
 second of pickup latency)."""
 
@@ -12,7 +12,7 @@ import sys
 import asyncpg
 from pgqueuer import AsyncpgDriver, Job, PgQueuer
 
-from bench.postgres.common import record_latency, touch
+from bench.postgres_side_by_side.common import record_latency, touch
 
 
 async def connect(dsn: str, schema: str) -> asyncpg.Connection:

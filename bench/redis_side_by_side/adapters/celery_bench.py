@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Celery
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "celery"
 LEDGER = Ledger()
@@ -27,7 +27,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "celery", "-A", "bench.redis.adapters.celery_bench", "worker", "-P", "solo",
+    return [python, "-m", "celery", "-A", "bench.redis_side_by_side.adapters.celery_bench", "worker", "-P", "solo",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
 
 

@@ -34,13 +34,13 @@ class Library:
 
 
 LIBRARIES = [
-    Library("hubjobs", "bench.redis.adapters.hubjobs_bench", None),
-    Library("taskiq", "bench.redis.adapters.taskiq_bench", "peers"),
-    Library("huey", "bench.redis.adapters.huey_bench", "peers"),
-    Library("dramatiq", "bench.redis.adapters.dramatiq_bench", "peers"),
-    Library("saq", "bench.redis.adapters.saq_bench", "peers"),
-    Library("bullmq", "bench.redis.adapters.bullmq_bench", "peers"),
-    Library("celery", "bench.redis.adapters.celery_bench", "peers"),
-    Library("rq", "bench.redis.adapters.rq_bench", "peers"),
-    Library("arq", "bench.redis.adapters.arq_bench", "arq"),
+    Library("hubjobs", "bench.redis_side_by_side.adapters.hubjobs_bench", None),
+    Library("taskiq", "bench.redis_side_by_side.adapters.taskiq_bench", "peers"),
+    Library("huey", "bench.redis_side_by_side.adapters.huey_bench", "peers"),
+    Library("dramatiq", "bench.redis_side_by_side.adapters.dramatiq_bench", "peers"),
+    Library("saq", "bench.redis_side_by_side.adapters.saq_bench", "peers"),
+    Library("bullmq", "bench.redis_side_by_side.adapters.bullmq_bench", "peers"),
+    Library("celery", "bench.redis_side_by_side.adapters.celery_bench", "peers"),
+    Library("rq", "bench.redis_side_by_side.adapters.rq_bench", "peers"),
+    Library("arq", "bench.redis_side_by_side.adapters.arq_bench", "arq"),
 ]

@@ -4,7 +4,7 @@ Reports enqueue jobs/s (single add and add_bulk) and end-to-end jobs/s for N no-
 End-to-end: jobs are enqueued first; a marker job placed before them starts the clock once the
 worker process is running, and a marker after them stops it.
 
-    python -m bench.sqlite.bench_sqlite [--jobs 10000]
+    python -m bench.sqlite_side_by_side.bench_sqlite [--jobs 10000]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def bench_hubjobs(n: int, tmp: Path) -> dict[str, Any]:
     """Measure hubjobs on a fresh SQLite file."""
     url = f"sqlite:///{tmp / 'hubjobs.db'}"
     os.environ["BENCH_URL"] = url
-    from bench.sqlite.hubjobs_tasks import build_app
+    from bench.sqlite_side_by_side.hubjobs_tasks import build_app
 
     app = build_app()
     q = app.queue("bench")
@@ -76,7 +76,7 @@ def bench_hubjobs(n: int, tmp: Path) -> dict[str, Any]:
     start_marker, end_marker = tmp / "hj-start", tmp / "hj-end"
     asyncio.run(prepare(start_marker, end_marker))
     app.close()
-    proc = _spawn([sys.executable, "-m", "bench.sqlite.hubjobs_tasks"], {"BENCH_URL": url})
+    proc = _spawn([sys.executable, "-m", "bench.sqlite_side_by_side.hubjobs_tasks"], {"BENCH_URL": url})
     try:
         t0 = _wait_file(start_marker)
         t1 = _wait_file(end_marker)
@@ -98,7 +98,7 @@ def bench_huey(n: int, tmp: Path) -> dict[str, Any]:
     """Measure Huey's SqliteHuey with one worker thread (its default consumer)."""
     db = tmp / "huey.db"
     os.environ["BENCH_HUEY_DB"] = str(db)
-    from bench.sqlite import huey_tasks
+    from bench.sqlite_side_by_side import huey_tasks
 
     t = time.perf_counter()
     for _ in range(n):
@@ -110,7 +110,7 @@ def bench_huey(n: int, tmp: Path) -> dict[str, Any]:
     for _ in range(n):
         huey_tasks.noop()
     huey_tasks.marker(str(end_marker))
-    proc = _spawn([sys.executable, "-m", "huey.bin.huey_consumer", "bench.sqlite.huey_tasks.huey", "-w", "1",
+    proc = _spawn([sys.executable, "-m", "huey.bin.huey_consumer", "bench.sqlite_side_by_side.huey_tasks.huey", "-w", "1",
                    "-k", "thread", "-q"], {"BENCH_HUEY_DB": str(db)})
     try:
         t0 = _wait_file(start_marker)

@@ -9,7 +9,7 @@ from typing import Any
 from redis import Redis
 from rq import Queue
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "rq"
 LEDGER = Ledger()

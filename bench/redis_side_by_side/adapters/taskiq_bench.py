@@ -9,7 +9,7 @@ from typing import Any
 
 from taskiq_redis import ListQueueBroker
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "taskiq"
 LEDGER = Ledger()
@@ -26,7 +26,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "taskiq", "worker", "bench.redis.adapters.taskiq_bench:broker", "--workers", "1",
+    return [python, "-m", "taskiq", "worker", "bench.redis_side_by_side.adapters.taskiq_bench:broker", "--workers", "1",
             "--log-level", "WARNING"]
 
 

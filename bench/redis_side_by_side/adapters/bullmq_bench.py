@@ -10,7 +10,7 @@ from typing import Any
 
 from bullmq import Queue, Worker
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "bullmq"
 LEDGER = Ledger()
@@ -26,7 +26,7 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "bench.redis.adapters.bullmq_bench"]
+    return [python, "-m", "bench.redis_side_by_side.adapters.bullmq_bench"]
 
 
 class Producer:

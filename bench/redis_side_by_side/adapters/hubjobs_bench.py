@@ -6,7 +6,7 @@ import os
 from importlib.metadata import version as _version
 from typing import Any
 
-from bench.redis.ledger import Ledger
+from bench.redis_side_by_side.ledger import Ledger
 from hubjobs import App
 from hubjobs.job import Job
 
@@ -37,7 +37,7 @@ def version() -> str:
 
 def worker_command(python: str) -> list[str]:
     """One worker process, default concurrency."""
-    return [python, "-m", "bench.redis.adapters.hubjobs_bench"]
+    return [python, "-m", "bench.redis_side_by_side.adapters.hubjobs_bench"]
 
 
 class Producer:

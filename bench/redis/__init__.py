@@ -1,4 +1,0 @@
-"""Side-by-side benchmark of the hubjobs Redis backend against other Python job queues on Redis.
-
-Run `python -m bench.redis.setup_peers` once (peer libraries go into venvs of their own: their
-dependencies clash with this project's), then `python -m bench.redis.run`."""
