@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,8 @@ class Queue:
         spec = self.app.handlers.get((self.name, name))
         if spec is not None and spec.overrides:
             options = options.merged(**spec.overrides)
+        if all(v is None for v in overrides.values()):
+            return options
         return options.merged(**overrides)
 
     def build_job(self, name: str, data: Any = None, *, priority: int | None = None,
@@ -95,11 +97,11 @@ class Queue:
         """Validate a job (name, data, schema, options) and return what the backend stores."""
         if not isinstance(name, str) or not name:
             raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}")
-        known = self.app.job_names(self.name)
+        spec = self.app.handlers.get((self.name, name))
+        known = self.app.job_names(self.name) if spec is None else None
         if known and name not in known:
             raise UnknownJobName(f"queue {self.name!r} has no handler for job {name!r}; "
                                  f"known: {', '.join(sorted(known))}")
-        spec = self.app.handlers.get((self.name, name))
         if spec is not None and spec.schema is not None:
             validate_schema(spec.schema, data, job_name=name)
         data_json = encode_data(data, self.app.payload_limits)
@@ -110,7 +112,7 @@ class Queue:
         options = self.options_for(name, priority=priority, attempts=attempts, backoff=backoff,
                                    timeout=timeout, remove_on_complete=remove_on_complete,
                                    remove_on_fail=remove_on_fail, max_stalled=max_stalled)
-        return NewJob(id=job_id or uuid.uuid4().hex, name=name, data_json=data_json, options=options,
+        return NewJob(id=job_id or os.urandom(16).hex(), name=name, data_json=data_json, options=options,
                       delay=_seconds(delay, "delay"), run_at=_epoch(run_at))
 
     # ------------------------------------------------------------ async API
