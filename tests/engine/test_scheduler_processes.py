@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hubjobs import App
+from tests.faults.support import freeze_pid
 from tests.helpers import ROOT, stop_process, wait_until
 from tests.scheduler_main import QUEUE, SCHEDULE_ID
 
@@ -123,7 +124,7 @@ async def test_one_job_per_tick_survives_a_killed_and_a_frozen_scheduler(
         await wait_for_ticks(observer, phase, "ticks with three schedulers")
         await _quiet_moment(observer)
         killed.send_signal(signal.SIGKILL)
-        frozen.send_signal(signal.SIGSTOP)
+        await freeze_pid(frozen.pid, "frozen scheduler", backend_url)
         try:
             seen = await waiting_count(observer)
             await wait_for_ticks(observer, seen + phase, "ticks with one killed and one frozen")

@@ -104,7 +104,12 @@ def _all_threads_stopped(pid: int) -> bool:
 
 
 async def freeze(wp: WorkerProcess, url: str) -> None:
-    """SIGSTOP a worker process at a moment it holds no storage lock.
+    """SIGSTOP a worker process at a moment it holds no storage lock (see `freeze_pid`)."""
+    await freeze_pid(wp.pid, wp.name, url)
+
+
+async def freeze_pid(pid: int, name: str, url: str) -> None:
+    """SIGSTOP a process at a moment it holds no storage lock.
 
     On SQLite a process frozen inside a write transaction would block every other process for
     as long as it stays frozen (a property of SQLite, not of the engine): after each SIGSTOP
@@ -113,15 +118,15 @@ async def freeze(wp: WorkerProcess, url: str) -> None:
     path = _sqlite_path(url)
 
     def frozen_without_lock() -> bool:
-        os.kill(wp.pid, signal.SIGSTOP)
-        wait_until_sync(lambda: _all_threads_stopped(wp.pid), timeout=20, what=f"worker {wp.name} stopped",
+        os.kill(pid, signal.SIGSTOP)
+        wait_until_sync(lambda: _all_threads_stopped(pid), timeout=20, what=f"process {name} stopped",
                         interval=0.001)
         if path is None or _sqlite_write_lock_free(path):
             return True
-        os.kill(wp.pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGCONT)
         return False
 
-    await wait_until(frozen_without_lock, timeout=20, what=f"worker {wp.name} frozen outside a transaction",
+    await wait_until(frozen_without_lock, timeout=20, what=f"process {name} frozen outside a transaction",
                      interval=0.05)
 
 
