@@ -162,6 +162,11 @@ def record_webhook_event(
         return row.id
 
 
+def webhook_job_data(*, webhook_id: str, event_type: str, payload: Any, url: str, attempt: int = 1) -> dict[str, Any]:
+    """The data of a ``retry-webhook`` job."""
+    return {"webhookId": webhook_id, "eventType": event_type, "payload": payload, "url": url, "attempt": attempt}
+
+
 async def enqueue_webhook(
     queue: Queue,
     *,
@@ -173,14 +178,8 @@ async def enqueue_webhook(
     **options: Any,
 ) -> Job:
     """Add a ``retry-webhook`` job with its conventional id; `options` go to ``Queue.aadd``."""
-    data = {
-        "webhookId": webhook_id,
-        "eventType": event_type,
-        "payload": payload,
-        "url": url,
-        "attempt": attempt,
-    }
     options.setdefault("job_id", webhook_job_id(webhook_id, attempt))
+    data = webhook_job_data(webhook_id=webhook_id, event_type=event_type, payload=payload, url=url, attempt=attempt)
     return await queue.aadd(JOB_NAME, data, **options)
 
 
@@ -195,14 +194,8 @@ def enqueue_webhook_sync(
     **options: Any,
 ) -> Job:
     """Blocking twin of :func:`enqueue_webhook` (for code without an event loop)."""
-    data = {
-        "webhookId": webhook_id,
-        "eventType": event_type,
-        "payload": payload,
-        "url": url,
-        "attempt": attempt,
-    }
     options.setdefault("job_id", webhook_job_id(webhook_id, attempt))
+    data = webhook_job_data(webhook_id=webhook_id, event_type=event_type, payload=payload, url=url, attempt=attempt)
     return queue.add(JOB_NAME, data, **options)
 
 
