@@ -102,7 +102,7 @@ async def test_cancel_an_active_async_job(backend_url: str) -> None:
     q = app.queue("q")
     job = await q.aadd("long", {})
     try:
-        async with running_worker(app, "q", lease=0.6):
+        async with running_worker(app, "q", lease=1.5):  # cancel requests are seen at lease renewal
             await asyncio.wait_for(started.wait(), 20)
             assert await q.acancel(job.id)
             await wait_until(state_is(app, "q", job.id, "failed"), what="cancelled job failed")
