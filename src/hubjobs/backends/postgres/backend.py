@@ -71,7 +71,8 @@ from ..sql_files import SqlFile, load_sql_dir
 from .connection import CONNECT_TIMEOUT_SECONDS, AsyncConn, Database
 from .listener import Listener, Version, listen_key
 from .migrations import amigrate
-from .rows import CorruptJobRow, RowDecoder, claim_order, stored_options
+from ..job_rows import CorruptJobRow
+from .rows import RowDecoder, claim_order, stored_options
 from .settings import PostgresSettings, parse_url
 from .transactional import async_driver_connection, run_async, run_sync, sync_driver_connection
 

@@ -12,12 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...job import Job, JobOptions, JobState, TryError
+from ..job_rows import CorruptJobRow, job_from_row
 
 OPTIONS_CACHE_SIZE = 256
-
-
-class CorruptJobRow(ValueError):
-    """A stored row cannot be decoded into a Job."""
 
 
 COLUMN_OPTIONS = {"priority": "priority", "attempts": "max_attempts", "max_stalled": "max_stalled"}
@@ -77,26 +74,8 @@ class RowDecoder:
             data, progress, result = _json(row["data"]), _json(row["progress"]), _json(row["result"])
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptJobRow(f"row is invalid ({exc})") from None
-        return Job(
-            id=row["id"],
-            queue=row["queue"],
-            name=row["name"],
-            data=data,
-            state=state,
-            options=options,
-            attempts_made=row["attempts_made"],
-            stalled_count=row["stalled_count"],
-            progress=progress,
-            result=result,
-            failed_reason=row["failed_reason"],
-            errors=errors,
-            created_ts=row["created_at"],
-            run_at_ts=row["run_at"],
-            started_ts=row["started_at"],
-            finished_ts=row["finished_at"],
-            worker_id=row["worker_id"],
-            cancel_requested=bool(row["cancel_requested"]),
-        )
+        return job_from_row(row, data=data, state=state, options=options, progress=progress,
+                            result=result, errors=errors)
 
 
 def claim_order(row: Mapping[str, Any]) -> tuple[int, float, int]:

@@ -61,7 +61,8 @@ from ..base import (
 from ..sql_files import SqlFile, load_sql_dir
 from .connection import connect, path_from_url, read, write_transaction
 from .migrations import migrate
-from .rows import CorruptJobRow, corrupt_placeholder, row_to_job
+from ..job_rows import CorruptJobRow
+from .rows import corrupt_placeholder, row_to_job
 
 T = TypeVar("T")
 

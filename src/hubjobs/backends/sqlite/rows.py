@@ -7,11 +7,8 @@ import sqlite3
 from typing import Any
 
 from ...job import Job, JobOptions, JobState, TryError
+from ..job_rows import CorruptJobRow, job_from_row
 from .connection import UndecodableText
-
-
-class CorruptJobRow(ValueError):
-    """A stored row cannot be decoded into a Job."""
 
 
 def row_to_job(row: sqlite3.Row) -> Job:
@@ -35,26 +32,8 @@ def row_to_job(row: sqlite3.Row) -> Job:
         result = None if row["result"] is None else json.loads(row["result"])
     except Exception as exc:
         raise CorruptJobRow(f"row is invalid ({exc})") from None
-    return Job(
-        id=row["id"],
-        queue=row["queue"],
-        name=row["name"],
-        data=data,
-        state=state,
-        options=options,
-        attempts_made=row["attempts_made"],
-        stalled_count=row["stalled_count"],
-        progress=progress,
-        result=result,
-        failed_reason=row["failed_reason"],
-        errors=errors,
-        created_ts=row["created_at"],
-        run_at_ts=row["run_at"],
-        started_ts=row["started_at"],
-        finished_ts=row["finished_at"],
-        worker_id=row["worker_id"],
-        cancel_requested=bool(row["cancel_requested"]),
-    )
+    return job_from_row(row, data=data, state=state, options=options, progress=progress,
+                        result=result, errors=errors)
 
 
 def corrupt_placeholder(row: sqlite3.Row, exc: CorruptJobRow) -> Job:
