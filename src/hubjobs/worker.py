@@ -4,6 +4,7 @@ reports heartbeats, and shuts down gracefully."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import logging
 import os
@@ -29,8 +30,8 @@ from .backends.base import (
     Heartbeat,
     JobOutcome,
     LeaseRef,
+    NewEvent,
     PublishEvents,
-    QueueEvent,
     RecoverStalled,
     UpdateProgress,
     WaitForJobs,
@@ -46,6 +47,7 @@ from .errors import (
 )
 from .events import EventEmitter, JobEvent, Listener
 from .job import MAX_LOG_LINES, Job
+from .pacing import Pacer
 from .payload import encode_value
 from .process_pool import ChildProcessError_, ProcessPool
 from .registry import HandlerSpec
@@ -60,7 +62,6 @@ log = logging.getLogger("hubjobs.worker")
 DEFAULT_CONCURRENCY = 10
 MAX_IDLE_WAIT = 1.0
 EVENT_FLUSH_SECONDS = 0.2
-MAX_INFLIGHT_CYCLES = 2
 
 
 @dataclass
@@ -131,7 +132,7 @@ class Worker:
         self.failed = 0
         self._running: dict[str, RunningJob] = {}
         self._outcomes: dict[str, list[tuple[JobOutcome, RunningJob, JobEvent]]] = {}
-        self._event_buffer: dict[str, list[QueueEvent]] = {}
+        self._event_buffer: dict[str, list[NewEvent]] = {}
         self._backend: Backend | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -142,6 +143,8 @@ class Worker:
         self._started_at = time.time()
         self._stop_requested = threading.Event()
         self._reserved = 0
+        self._held: collections.deque[ClaimedJob] = collections.deque()
+        self._pacer = Pacer(concurrency)
 
     # ------------------------------------------------------------ public API
 
@@ -248,19 +251,21 @@ class Worker:
         try:
             while not self._stopping:
                 self._wake.clear()
+                self._start_held()
                 order = self.queues[start:] + self.queues[:start]
                 start = (start + 1) % len(self.queues)
                 for queue in order:
-                    if len(inflight) >= MAX_INFLIGHT_CYCLES or self._stopping:
-                        break
-                    task = self._launch_cycle(queue, claim=queue not in drained)
-                    if task is not None:
+                    while not self._stopping:
+                        task = self._launch_cycle(queue, claim=queue not in drained, in_flight=len(inflight))
+                        if task is None:
+                            break
                         inflight[task] = queue
                 try:
                     if inflight:
                         failures = await self._await_cycles(inflight, drained, failures)
                         continue
-                    if burst and not self._running and not self._pending_count() and await self._queues_empty():
+                    if burst and not self._running and not self._held and not self._pending_count() \
+                            and await self._queues_empty():
                         return
                     await self._idle_wait()
                     drained.clear()
@@ -309,16 +314,20 @@ class Worker:
         await self._sleep_or_wake(delay)
         return failures
 
-    def _launch_cycle(self, queue: str, claim: bool) -> asyncio.Task[int | None] | None:
-        """Start one round trip for `queue`: flush its outcomes and claim into free slots
-        (slots are reserved until the claimed jobs are running)."""
-        pending = self._outcomes.pop(queue, [])
-        free = self.concurrency - len(self._running) - self._pending_count() - self._reserved
-        limit = free if claim and free > 0 and not self._stopping else 0
-        if not pending and not limit:
+    def _launch_cycle(self, queue: str, claim: bool, in_flight: int = 0) -> asyncio.Task[int | None] | None:
+        """Start one round trip for `queue` if the pacer wants one now: flush its outcomes and
+        claim (claimed slots are reserved until the jobs are running or held)."""
+        queued = self._outcomes.get(queue, [])
+        occupied = len(self._running) + len(self._held) + self._reserved + self._pending_count() - len(queued)
+        plan = self._pacer.plan(queued_outcomes=len(queued), occupied=occupied, in_flight=in_flight,
+                                claiming=self._reserved > 0, claim=claim and not self._stopping)
+        if plan is None:
             return None
-        self._reserved += limit
-        return asyncio.create_task(self._cycle(queue, pending, limit))
+        pending, queued[:] = queued[:plan.outcomes], queued[plan.outcomes:]
+        if not queued:
+            self._outcomes.pop(queue, None)
+        self._reserved += plan.claim
+        return asyncio.create_task(self._cycle(queue, pending, plan.claim))
 
     async def _cycle(self, queue: str, pending: list[tuple[JobOutcome, RunningJob, JobEvent]],
                      limit: int) -> int | None:
@@ -340,8 +349,7 @@ class Worker:
             raise
         finally:
             self._reserved -= limit
-        for cj in claimed:
-            self._start(cj)
+        self._held.extend(claimed)  # started by the main loop, which plans the next trip first
         return None if claim_req is None else len(claimed)
 
     async def _after_finish(self, pending: list[tuple[JobOutcome, RunningJob, JobEvent]], refused: set[str]) -> None:
@@ -405,6 +413,11 @@ class Worker:
 
     # ------------------------------------------------------------ running one job
 
+    def _start_held(self) -> None:
+        """Start claimed jobs, in claim order, while slots are free (see pacing)."""
+        while self._held and len(self._running) < self.concurrency and not self._stopping:
+            self._start(self._held.popleft())
+
     def _start(self, cj: ClaimedJob) -> None:
         job = cj.job.bind(self._reporter)
         spec = self.app.handlers.get((job.queue, job.name))
@@ -414,7 +427,7 @@ class Worker:
 
     async def _execute(self, rj: RunningJob) -> None:
         job = rj.job
-        await self._emit(JobEvent("active", job.queue, job.id, job))
+        await self._emit_started(job)
         keep_done = job.options.remove_on_complete
         outcome: JobOutcome
         event: JobEvent
@@ -422,7 +435,9 @@ class Worker:
             if rj.spec is None:
                 raise UnknownJobName(f"no handler for job {job.name!r} on queue {job.queue!r}; "
                                      "register it with @app.job")
+            began = time.monotonic()
             result = await self._invoke(rj)
+            self._pacer.record_run(time.monotonic() - began)
             try:
                 result_json = encode_value(result, "the handler's return value")
             except Exception as exc:
@@ -448,6 +463,7 @@ class Worker:
             outcome, event = self._failure(rj, exc, trace, final=final)
         finally:
             self._running.pop(job.id, None)
+            self._start_held()
         self._outcomes.setdefault(job.queue, []).append((outcome, rj, event))
         assert self._wake is not None
         self._wake.set()
@@ -517,12 +533,17 @@ class Worker:
             by_queue: dict[str, list[LeaseRef]] = {}
             for rj in list(self._running.values()):
                 by_queue.setdefault(rj.job.queue, []).append(LeaseRef(rj.job.id, rj.token))
+            for cj in list(self._held):
+                by_queue.setdefault(cj.job.queue, []).append(LeaseRef(cj.job.id, cj.token))
             for queue, leases in by_queue.items():
                 try:
                     status = await backend.extend_leases(ExtendLeases(queue, leases, self.lease))
                 except Exception as exc:
                     log.warning("could not renew leases on %s: %s", queue, exc)
                     continue
+                if status.lost and self._held:  # another worker owns these now: never start them
+                    gone = set(status.lost)
+                    self._held = collections.deque(cj for cj in self._held if cj.job.id not in gone)
                 for job_id in status.lost:
                     lost = self._running.get(job_id)
                     if lost is not None and not lost.lease_lost:
@@ -592,14 +613,30 @@ class Worker:
         for queue, events in buffered.items():
             await self._backend.publish_events(PublishEvents(queue, events))
 
+    def _publish(self, queue: str, name: str, job_id: str | None, at: float, data: dict[str, Any],
+                 job: Job | None) -> None:
+        """Buffer an event for the queue's cross-process stream (results stay out of it)."""
+        if not self.publish or not queue or name == "error":
+            return
+        if data:
+            data = {k: v for k, v in data.items() if k != "result"}
+            if job is not None:
+                data.setdefault("name", job.name)
+        elif job is not None:
+            data = {"name": job.name}
+        self._event_buffer.setdefault(queue, []).append(NewEvent(name, job_id, at, data))
+
     async def _emit(self, event: JobEvent) -> None:
-        if self.publish and event.queue and event.name != "error":
-            data: dict[str, Any] = {k: v for k, v in event.data.items() if k != "result"}
-            if event.job is not None:
-                data.setdefault("name", event.job.name)
-            self._event_buffer.setdefault(event.queue, []).append(
-                QueueEvent("", event.queue, event.name, event.job_id, event.at, data))
-        await self.events.emit(event)
+        self._publish(event.queue, event.name, event.job_id, event.at, event.data, event.job)
+        if self.events.has_listeners(event.name):
+            await self.events.emit(event)
+
+    async def _emit_started(self, job: Job) -> None:
+        """The `active` event of a job; a JobEvent is made only for local listeners."""
+        if self.events.has_listeners("active"):
+            await self._emit(JobEvent("active", job.queue, job.id, job))
+        else:
+            self._publish(job.queue, "active", job.id, time.time(), {}, job)
 
     # ------------------------------------------------------------ shutdown
 
@@ -607,6 +644,7 @@ class Worker:
         """Stop claiming; let running jobs finish within the grace period; hand the rest back."""
         deadline = time.monotonic() + self.grace
         assert self._wake is not None
+        self._release_held()
         while self._running and not self._force and time.monotonic() < deadline:
             self._wake.clear()
             await self._flush_all()
@@ -621,6 +659,16 @@ class Worker:
             if tasks:
                 await asyncio.wait(tasks, timeout=5)
         await self._flush_all()
+
+    def _release_held(self) -> None:
+        """Hand jobs claimed but never started back to waiting (queued as outcomes)."""
+        while self._held:
+            cj = self._held.popleft()
+            job = cj.job
+            rj = RunningJob(job, cj.token, self.app.handlers.get((job.queue, job.name)))
+            self._outcomes.setdefault(job.queue, []).append((
+                JobOutcome(job.id, cj.token, "released"), rj,
+                JobEvent("waiting", job.queue, job.id, job, {"reason": "worker shutdown"})))
 
     async def _flush_all(self) -> None:
         for queue in list(self._outcomes):

@@ -15,6 +15,7 @@ from hubjobs.backends.base import (
     FinishJobs,
     JobIds,
     JobOutcome,
+    NewEvent,
     NewJob,
     PublishEvents,
     QueueEvent,
@@ -107,7 +108,7 @@ async def test_events_wake_a_blocked_reader(pair: tuple[PostgresBackend, Postgre
     task = asyncio.create_task(reader.read_events(ReadEvents("q", "$", block=NEVER)))
     await asyncio.sleep(0)
     await reader._listener.started(DEADLINE)
-    await publisher.publish_events(PublishEvents("q", [QueueEvent("", "q", "completed", "a", 1.0, {"x": 1})]))
+    await publisher.publish_events(PublishEvents("q", [NewEvent("completed", "a", 1.0, {"x": 1})]))
     events = await asyncio.wait_for(task, DEADLINE)
     assert [(e.event, e.job_id, e.data) for e in events] == [("completed", "a", {"x": 1})]
 
@@ -123,7 +124,7 @@ async def test_a_follower_sees_every_event_of_concurrent_publishers(pg_url: str)
     async def publish(n: int, b: PostgresBackend) -> None:
         for i in range(batches):
             await b.publish_events(PublishEvents("q", [
-                QueueEvent("", "q", "progress", f"{n}-{i}-{k}", 1.0) for k in range(per_batch)]))
+                NewEvent("progress", f"{n}-{i}-{k}", 1.0, {}) for k in range(per_batch)]))
 
     async def follow() -> list[QueueEvent]:
         seen: list[QueueEvent] = []

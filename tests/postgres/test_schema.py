@@ -11,8 +11,10 @@ import psycopg
 import pytest
 
 from hubjobs import BackendUnavailable, ConfigurationError
+from hubjobs.backends.base import AddJobs, AppendLog, JobIds, NewJob
 from hubjobs.backends.postgres import PostgresBackend, migrate
 from hubjobs.backends.postgres.migrations import latest_version, migration_files
+from hubjobs.job import JobOptions
 from tests.backends.postgres import libpq_url, schema_of
 
 TYPE_NAMES = {"bigint": "bigint", "integer": "integer", "text": "text", "json": "json", "jsonb": "jsonb",
@@ -100,7 +102,7 @@ async def test_concurrent_start_ups_migrate_once(pg_url: str) -> None:
     assert await asyncio.to_thread(migrate, pg_url) == latest_version()  # nothing left to do
     with psycopg.connect(libpq_url(pg_url)) as conn:
         rows = conn.execute(f'SELECT version, count(*) FROM "{schema_of(pg_url)}".schema_migrations '
-                            "GROUP BY version").fetchall()
+                            "GROUP BY version ORDER BY version").fetchall()
     assert rows == [(m.version, 1) for m in migration_files()]
 
 
@@ -124,3 +126,24 @@ async def test_an_unreachable_server_is_reported_as_unavailable() -> None:
 def test_bad_urls_are_refused_with_a_clear_error(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         PostgresBackend(url)
+
+
+async def test_removing_jobs_removes_their_log_lines_and_ids_compare_bytewise(pg_url: str) -> None:
+    backend = PostgresBackend(pg_url)
+    await backend.open()
+    try:
+        await backend.add_jobs(AddJobs("q", [NewJob(i, "n", "{}", JobOptions()) for i in ("a", "b", "B")]))
+        for job_id in ("a", "a", "b"):
+            await backend.append_log(AppendLog("q", job_id, f"line of {job_id}", 10))
+        assert await backend.remove_jobs(JobIds("q", ["a"])) == ["a"]
+    finally:
+        await backend.close()
+    schema = schema_of(pg_url)
+    with psycopg.connect(libpq_url(pg_url)) as conn:
+        lines = conn.execute(f'SELECT l.line FROM "{schema}".job_logs l').fetchall()
+        assert lines == [("line of b",)]
+        foreign_keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND "
+                                    "connamespace = %s::regnamespace", [schema]).fetchone()
+        assert foreign_keys == (0,)  # the statement-level trigger replaces the per-row cascade
+        ids = conn.execute(f'SELECT id FROM "{schema}".jobs ORDER BY id').fetchall()
+        assert ids == [("B",), ("b",)]  # COLLATE "C": bytewise, upper case first

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..backends.base import PublishEvents, QueueEvent
+from ..backends.base import NewEvent, PublishEvents
 
 if TYPE_CHECKING:
     from ..app import App
@@ -84,6 +84,6 @@ class Auditor:
         try:
             backend = await self.app.backend()
             await backend.publish_events(PublishEvents(entry.queue, [
-                QueueEvent("", entry.queue, ADMIN_EVENT, job_id, entry.at, data)]))
+                NewEvent(ADMIN_EVENT, job_id, entry.at, data)]))
         except Exception:
             log.exception("could not publish the audit event of %s on %s", entry.action, entry.queue)

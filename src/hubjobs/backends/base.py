@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..job import Job, JobOptions, JobState
 from ..retention import Retention
@@ -348,12 +348,22 @@ class QueueEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class NewEvent(NamedTuple):
+    """An event to publish on a queue's stream (the stream gives it its id). A named tuple:
+    a worker makes two for every job it runs."""
+
+    event: str
+    job_id: str | None
+    at: float
+    data: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class PublishEvents:
     """Append events to a queue's stream (bounded to roughly `max_len` newest)."""
 
     queue: str
-    events: Sequence[QueueEvent]
+    events: Sequence[NewEvent]
     max_len: int = 10_000
 
 

@@ -67,11 +67,12 @@ from ..base import (
     WaitForJobs,
     WorkerInfo,
 )
+from ..event_batches import decode_events, encode_events
+from ..job_rows import CorruptJobRow
 from ..sql_files import SqlFile, load_sql_dir
 from .connection import CONNECT_TIMEOUT_SECONDS, AsyncConn, Database
 from .listener import Listener, Version, listen_key
 from .migrations import amigrate
-from ..job_rows import CorruptJobRow
 from .rows import RowDecoder, claim_order, stored_options
 from .settings import PostgresSettings, parse_url
 from .transactional import async_driver_connection, run_async, run_sync, sync_driver_connection
@@ -129,14 +130,17 @@ def _unpack_events(queue: str, batches: Iterable[DictRow], after: int, limit: in
     out: list[QueueEvent] = []
     for batch in batches:
         first = int(batch["last_no"]) - int(batch["count"]) + 1
-        for offset, e in enumerate(json.loads(batch["events"])):
+        try:
+            items = decode_events(batch["events"])
+        except ValueError:
+            continue
+        for offset, e in enumerate(items):
             number = first + offset
-            if number <= after:
+            if number <= after or e is None:
                 continue
             if len(out) >= limit:
                 return out
-            out.append(QueueEvent(str(number), queue, str(e["event"]), e.get("job_id"), float(e["at"]),
-                                  dict(e.get("data") or {})))
+            out.append(QueueEvent(str(number), queue, e.event, e.job_id, e.at, e.data))
     return out
 
 
@@ -347,6 +351,11 @@ class PostgresBackend(Backend):
     # ------------------------------------------------------------ finishing
 
     def _outcome_statement(self, req: FinishJobs) -> Statement:
+        if all(o.kind == "completed" and not o.keep.keeps_none for o in req.outcomes):
+            return self._q("finish_jobs", "complete"), {
+                "queue": req.queue, "channel": self.settings.jobs_channel,
+                "outcomes": json.dumps([{"id": o.job_id, "token": o.token, "result": o.result_json}
+                                        for o in req.outcomes], separators=(",", ":"))}
         params = {
             "queue": req.queue,
             "channel": self.settings.jobs_channel,
@@ -663,8 +672,7 @@ class PostgresBackend(Backend):
             return
         await self._rows("publishing events", self._q("events", "publish"), {
             "queue": req.queue, "channel": self.settings.events_channel, "count": len(req.events),
-            "events": json.dumps([{"event": e.event, "job_id": e.job_id, "at": float(e.at), "data": e.data}
-                                  for e in req.events]),
+            "events": encode_events(req.events),
             "max_len": max(1, req.max_len)})
 
     async def read_events(self, req: ReadEvents) -> list[QueueEvent]:

@@ -7,6 +7,7 @@ or a null result without parsing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -21,10 +22,18 @@ COLUMN_OPTIONS = {"priority": "priority", "attempts": "max_attempts", "max_stall
 """Options stored in columns of their own (option name -> column), left out of jobs.options."""
 
 
+@functools.cache
+def _default_options() -> dict[str, Any]:
+    return JobOptions().to_dict()
+
+
 def stored_options(options: JobOptions) -> str:
-    """The JSON stored in jobs.options: the options without a column of their own, None values
-    (no backoff, no timeout) left out, compact."""
-    return json.dumps({k: v for k, v in options.to_dict().items() if v is not None and k not in COLUMN_OPTIONS},
+    """The JSON stored in jobs.options: the options without a column of their own, leaving out
+    None values (no backoff, no timeout) and values equal to the defaults (decoding fills those
+    in), compact. Usually `{}`: every byte of a row is written again at each state change."""
+    defaults = _default_options()
+    return json.dumps({k: v for k, v in options.to_dict().items()
+                       if v is not None and k not in COLUMN_OPTIONS and v != defaults.get(k)},
                       separators=(",", ":"))
 
 

@@ -63,7 +63,8 @@ from .batching import AddCoalescer
 from .clock import ServerClock
 from .codec import CorruptJob, JobCodec, load_id, store_id
 from .connection import RedisClient, check_server, make_client, translated
-from .events import FIELD, decode_entries, encode_batch, entries_to_keep, parse_cursor
+from ..event_batches import encode_events
+from .events import FIELD, decode_entries, entries_to_keep, parse_cursor
 from .keys import QueueKeys, global_keys, queue_keys
 from .prefetch import HOLD_SECONDS, Prefetcher, PrefetchPlan
 from .scripts import Scripts, load_sources
@@ -726,7 +727,7 @@ class RedisBackend(Backend):
             return
         key = self._keys(req.queue).events
         with self._translated(f"publishing events on queue {req.queue!r}"):
-            await self._c.xadd(key, {FIELD: encode_batch(req.events)},
+            await self._c.xadd(key, {FIELD: encode_events(req.events)},
                                    maxlen=entries_to_keep(req.max_len, len(req.events)), approximate=True)
 
     async def read_events(self, req: ReadEvents) -> list[QueueEvent]:

@@ -1,6 +1,6 @@
 """The per-queue event stream. One XADD carries every event of one `publish_events` call (a
 worker publishes its events in batches), as a JSON array in field `e`: one stream entry per
-batch keeps Redis commands and memory per job low. An event's id is `<entry id>/<index>`, so
+batch keeps Redis commands and memory per job low (encoding: `event_batches`). An event's id is `<entry id>/<index>`, so
 a reader can resume in the middle of an entry."""
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..base import QueueEvent
+from ..event_batches import decode_events
 
 FIELD = "e"
-
-
-def encode_batch(events: Sequence[QueueEvent]) -> str:
-    """The stream field value for a batch of events."""
-    return json.dumps([[e.event, e.job_id, e.at, e.data] for e in events], separators=(",", ":"))
 
 
 def entries_to_keep(max_len: int, batch: int) -> int:
@@ -48,18 +44,15 @@ def decode_entries(queue: str, entries: Sequence[Any], skip_through: tuple[str, 
         if raw is None:
             continue
         try:
-            items = json.loads(raw)
+            items = decode_events(raw)
         except ValueError:
             continue
         for i, item in enumerate(items):
             if skip_through is not None and entry_id == skip_through[0] and i <= skip_through[1]:
                 continue
-            try:
-                name, job_id, at, data = item
-                out.append(QueueEvent(f"{entry_id}/{i}", queue, str(name), job_id, float(at),
-                                      data if isinstance(data, dict) else {}))
-            except (TypeError, ValueError):
+            if item is None:
                 continue
+            out.append(QueueEvent(f"{entry_id}/{i}", queue, item.event, item.job_id, item.at, item.data))
             if len(out) >= limit:
                 return out
     return out

@@ -1,8 +1,9 @@
 -- Operation finish_jobs: apply the outcomes of tries, each fenced by its lease token, in one
 -- statement; a job that is no longer active under that token is left alone (refused).
 -- The worker's call runs as one pipelined transaction (one round trip):
---   apply, then apply_retention.trim (when a policy needs it), then, with then_claim,
---   claim_jobs.lock_limits and claim_jobs.claim.
+--   complete (every outcome is a completion that keeps the job) or apply (any mix), then
+--   apply_retention.trim (when a policy needs it), then, with then_claim, claim_jobs.lock_limits
+--   and claim_jobs.claim.
 -- Outcome kinds: completed (result stored), retry (error recorded, attempts + 1, delayed until
 -- now + delay or waiting when the delay is 0), failed (error recorded, attempts + 1),
 -- released (back to waiting, attempts unchanged). Completed/failed outcomes whose retention
@@ -17,8 +18,30 @@
 --                      result (completed: the result as JSON text), reason and stack (retry /
 --                      failed: error message and stack trace), delay (retry: seconds, 0 = at once),
 --                      drop (true: delete the job instead of keeping it; retention keeps none)
+--                      complete takes only id, token and result.
 -- Jobs are found by (queue, id) through the unique index (`id = ANY(ids)`), however many jobs are
 -- active. Returns one row per applied outcome: id, state (the new state, or 'removed').
+-- name: complete
+WITH o AS (
+    SELECT * FROM json_to_recordset(%(outcomes)s::json) AS o(id text, token text, result text)
+),
+completed AS (
+    UPDATE jobs j
+    SET state = 'completed', result = o.result::json,
+        finished_at = extract(epoch FROM clock_timestamp())::float8,
+        attempts_made = j.attempts_made + 1, failed_reason = NULL,
+        lease_token = NULL, lease_expires = NULL
+    FROM o
+    WHERE j.queue = %(queue)s AND j.id = ANY(ARRAY(SELECT id FROM o))
+      AND j.id = o.id AND j.state = 'active' AND j.lease_token = o.token
+    RETURNING j.id, j.state
+),
+notified AS (
+    SELECT count(pg_notify(%(channel)s, %(queue)s)) AS sent
+    FROM queues
+    WHERE name = %(queue)s AND concurrency IS NOT NULL AND EXISTS (SELECT 1 FROM completed)
+)
+SELECT c.id, c.state FROM completed c CROSS JOIN notified
 -- name: apply
 WITH clock AS (
     SELECT extract(epoch FROM clock_timestamp())::float8 AS now

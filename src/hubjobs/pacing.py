@@ -1,0 +1,83 @@
+"""How much a worker carries in each round trip to its backend.
+
+A round trip applies the outcomes of finished jobs and claims new ones. Its fixed cost (a
+transaction, a script call) is paid per trip, so trips should be full; the worker should also
+not sit idle while one is in flight. The pacer decides, from the worker's counts, whether to
+start a trip now and what it carries:
+
+- at most MAX_INFLIGHT_CYCLES trips are in flight; while one is, another starts only once it
+  carries at least half the concurrency in outcomes and claims together (no trickle of tiny trips);
+- only one trip in flight claims: claims return in the order they were made, so jobs start in
+  priority and FIFO order;
+- while handlers are quick (their average run time under AHEAD_MAX_RUN_SECONDS), the worker
+  claims ahead: up to `concurrency` jobs beyond its free slots, held here to start the moment a
+  slot frees, so the next batch is on its way while the current one runs; the outcomes of a
+  finished batch then go as one full trip beside that claim. Held jobs are leased like running
+  ones and handed back on shutdown. With slower handlers nothing is held: a held job would wait
+  for a slot here while another worker could run it at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MAX_INFLIGHT_CYCLES = 2
+AHEAD_MAX_RUN_SECONDS = 0.02
+RUN_TIME_WEIGHT = 0.1
+"""Weight of the newest run time in the moving average."""
+
+
+@dataclass(frozen=True)
+class CyclePlan:
+    """What one round trip carries: how many of the queue's pending outcomes, and how many jobs
+    it claims."""
+
+    outcomes: int
+    claim: int
+
+
+class Pacer:
+    """Sizes the round trips of one worker (see the module docstring)."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self._average_run = math.inf
+
+    def record_run(self, seconds: float) -> None:
+        """Note how long a handler ran."""
+        if math.isinf(self._average_run):
+            self._average_run = seconds
+        else:
+            self._average_run += RUN_TIME_WEIGHT * (seconds - self._average_run)
+
+    @property
+    def ahead(self) -> int:
+        """How many jobs may be held beyond the concurrency (0 until handlers prove quick)."""
+        return self.concurrency if self._average_run < AHEAD_MAX_RUN_SECONDS else 0
+
+    def plan(self, *, queued_outcomes: int, occupied: int, in_flight: int, claiming: bool,
+             claim: bool) -> CyclePlan | None:
+        """The next round trip for one queue, or None to wait.
+
+        queued_outcomes: outcomes of this queue waiting to be sent; occupied: jobs running or
+        held, slots reserved by trips in flight and outcomes waiting for other queues;
+        in_flight: trips in flight; claiming: whether one of them claims; claim: whether
+        claiming from this queue is wanted now."""
+        if in_flight >= MAX_INFLIGHT_CYCLES:
+            return None
+        ahead = self.ahead
+        cap = self.concurrency if ahead else -(-self.concurrency // MAX_INFLIGHT_CYCLES)
+        outcomes = min(queued_outcomes, cap)
+        # the trip applies its outcomes before it claims: their slots are free for it
+        free = self.concurrency + ahead - occupied - (queued_outcomes - outcomes)
+        limit = min(free, cap) if claim and not claiming and free > 0 else 0
+        if not in_flight:
+            least = 1
+        elif ahead and not limit:  # outcomes alone go as a full batch, beside the claim
+            least = self.concurrency
+        else:
+            least = max(1, self.concurrency // 2)
+        if outcomes + limit < least:
+            return None
+        return CyclePlan(outcomes, limit)

@@ -1,0 +1,64 @@
+"""The pacer's decisions: full round trips, one claim in flight, claiming ahead only for quick
+handlers."""
+
+from __future__ import annotations
+
+from hubjobs.pacing import MAX_INFLIGHT_CYCLES, AHEAD_MAX_RUN_SECONDS, CyclePlan, Pacer
+
+
+def quick(concurrency: int) -> Pacer:
+    pacer = Pacer(concurrency)
+    for _ in range(5):
+        pacer.record_run(AHEAD_MAX_RUN_SECONDS / 100)
+    return pacer
+
+
+def test_nothing_is_held_until_handlers_prove_quick() -> None:
+    pacer = Pacer(10)
+    assert pacer.ahead == 0
+    assert pacer.plan(queued_outcomes=0, occupied=0, in_flight=0, claiming=False, claim=True) == CyclePlan(0, 5)
+    assert quick(10).ahead == 10
+
+
+def test_slow_handlers_stop_claiming_ahead() -> None:
+    pacer = quick(10)
+    for _ in range(50):
+        pacer.record_run(1.0)
+    assert pacer.ahead == 0
+
+
+def test_an_idle_worker_sends_even_one_outcome_at_once() -> None:
+    pacer = Pacer(10)
+    assert pacer.plan(queued_outcomes=1, occupied=9, in_flight=0, claiming=False, claim=False) == CyclePlan(1, 0)
+
+
+def test_a_finished_job_frees_its_slot_for_the_claim_of_the_same_trip() -> None:
+    pacer = Pacer(4)
+    assert pacer.plan(queued_outcomes=2, occupied=2, in_flight=0, claiming=False, claim=True) == CyclePlan(2, 2)
+
+
+def test_while_a_trip_is_in_flight_tiny_trips_wait() -> None:
+    pacer = Pacer(10)
+    assert pacer.plan(queued_outcomes=1, occupied=5, in_flight=1, claiming=True, claim=True) is None
+    assert pacer.plan(queued_outcomes=5, occupied=5, in_flight=1, claiming=True, claim=True) == CyclePlan(5, 0)
+
+
+def test_only_one_trip_claims_at_a_time() -> None:
+    pacer = quick(10)
+    plan = pacer.plan(queued_outcomes=10, occupied=10, in_flight=1, claiming=True, claim=True)
+    assert plan == CyclePlan(10, 0)
+
+
+def test_quick_handlers_claim_the_next_batch_while_one_runs() -> None:
+    pacer = quick(10)
+    assert pacer.plan(queued_outcomes=0, occupied=10, in_flight=0, claiming=False, claim=True) == CyclePlan(0, 10)
+    assert pacer.plan(queued_outcomes=0, occupied=20, in_flight=0, claiming=False, claim=True) is None
+    # outcomes alone go beside an in-flight claim only as a full batch
+    assert pacer.plan(queued_outcomes=9, occupied=19, in_flight=1, claiming=True, claim=True) is None
+    assert pacer.plan(queued_outcomes=10, occupied=20, in_flight=1, claiming=True, claim=True) == CyclePlan(10, 0)
+
+
+def test_never_more_trips_in_flight_than_the_limit() -> None:
+    pacer = Pacer(10)
+    assert pacer.plan(queued_outcomes=10, occupied=0, in_flight=MAX_INFLIGHT_CYCLES, claiming=False,
+                      claim=True) is None
