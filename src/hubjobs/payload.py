@@ -12,6 +12,8 @@ from .errors import InvalidJobData
 
 DEFAULT_MAX_BYTES = 512 * 1024
 DEFAULT_MAX_DEPTH = 64
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""Compact, UTF-8 and strict: made once (json.dumps with options builds an encoder per call)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def encode_data(data: Any, limits: PayloadLimits = PayloadLimits()) -> str:
     """Validate and encode job data as compact JSON text."""
     check_depth(data, limits.max_depth)
     try:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(data)
     except (TypeError, ValueError) as exc:
         raise InvalidJobData(f"job data must be JSON-serialisable: {exc}") from None
     size = len(text.encode("utf-8"))
@@ -54,8 +56,10 @@ def encode_data(data: Any, limits: PayloadLimits = PayloadLimits()) -> str:
 
 def encode_value(value: Any, what: str = "value") -> str:
     """Encode a result, progress or other JSON value; non-JSON values are refused by name."""
+    if value is None:
+        return "null"
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise InvalidJobData(f"{what} must be JSON-serialisable: {exc}") from None
 

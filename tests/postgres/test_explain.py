@@ -40,30 +40,32 @@ def _plan(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> 
     return "\n".join(str(r[0]) for r in conn.execute(f"EXPLAIN {query}", params))
 
 
-ACTIVE_JOB = ("jobs_queue_id_key", "ix_jobs_active")
+ACTIVE_JOB = ("jobs_pkey", "ix_jobs_active")
 """A job of a worker is found by its id, or among the (few) active jobs of its queue."""
 
 CASES: list[tuple[str, str, list[tuple[str, ...]]]] = [
     # operation, statement, indexes the plan must use (each entry: one of these)
-    ("add_jobs", "insert", [("jobs_queue_id_key",)]),
+    ("add_jobs", "insert", [("jobs_pkey",)]),
     ("claim_jobs", "claim", [("ix_jobs_waiting",), ("ix_jobs_delayed",)]),
     ("finish_jobs", "apply", [ACTIVE_JOB]),
+    ("finish_jobs", "complete", [ACTIVE_JOB]),
     ("apply_retention", "trim", [("ix_jobs_finished",)]),
     ("extend_leases", "extend", [ACTIVE_JOB]),
     ("recover_stalled", "recover", [("ix_jobs_active",)]),
-    ("read_jobs", "get", [("jobs_queue_id_key",)]),
+    ("read_jobs", "get", [("jobs_pkey",)]),
     ("read_jobs", "list_run_order", [("ix_jobs_waiting",)]),
     ("read_jobs", "list_delayed", [("ix_jobs_delayed",)]),
     ("read_jobs", "list_active", [("ix_jobs_active",)]),
     ("read_jobs", "list_finished_desc", [("ix_jobs_finished",)]),
     ("read_jobs", "next_delayed", [("ix_jobs_delayed",)]),
-    ("update_progress", "update", [("jobs_queue_id_key",)]),
-    ("append_log", "append", [("jobs_queue_id_key",)]),
-    ("admin_jobs", "retry_some", [("jobs_queue_id_key", "ix_jobs_finished")]),
-    ("admin_jobs", "remove", [("jobs_queue_id_key",)]),
-    ("admin_jobs", "promote", [("jobs_queue_id_key", "ix_jobs_delayed")]),
-    ("admin_jobs", "cancel", [("jobs_queue_id_key", "ix_jobs_active")]),
+    ("update_progress", "update", [("jobs_pkey",)]),
+    ("append_log", "append", [("jobs_pkey",)]),
+    ("admin_jobs", "retry_some", [("jobs_pkey", "ix_jobs_finished")]),
+    ("admin_jobs", "remove", [("jobs_pkey",)]),
+    ("admin_jobs", "promote", [("jobs_pkey", "ix_jobs_delayed")]),
+    ("admin_jobs", "cancel", [("jobs_pkey", "ix_jobs_active")]),
     ("admin_jobs", "clean_finished", [("ix_jobs_finished",)]),
+    ("admin_jobs", "retry_all", [("ix_jobs_finished",)]),
 ]
 
 PARAMS: dict[str, Any] = {

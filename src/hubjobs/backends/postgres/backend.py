@@ -334,7 +334,8 @@ class PostgresBackend(Backend):
                 job = self._decoder.job(row)
             except CorruptJobRow as exc:
                 await self._rows("failing a corrupt job", self._q("claim_jobs", "fail_corrupt"),
-                                 {"rid": row["rid"], "reason": f"corrupt job row in storage: {exc}"})
+                                 {"queue": row["queue"], "id": row["id"], "token": token,
+                                  "reason": f"corrupt job row in storage: {exc}"})
                 continue
             claimed.append(ClaimedJob(job, token, float(row["lease_expires"])))
         return claimed

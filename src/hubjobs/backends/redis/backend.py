@@ -429,7 +429,7 @@ class RedisBackend(Backend):
                 result = FinishResult([i for i in result.applied if i in mine],
                                       [i for i in result.refused if i in mine], result.claimed)
             return FinishResult(result.applied, result.refused, claimed)
-        self._prefetch.no_spare(req.queue)
+        # finishing without claiming only frees slots: the known spare ones stay free
         return await self._finish(req.queue, outcomes, None)
 
     async def _finish(self, queue: str, outcomes: Sequence[JobOutcome], claim: ClaimJobs | None) -> FinishResult:

@@ -75,12 +75,6 @@ class Prefetcher:
         state.worker_id, state.lease_seconds, state.spare = worker_id, lease_seconds, max(0, spare)
         state.epoch += 1
 
-    def no_spare(self, queue: str) -> None:
-        """A claim-less call on the queue: the worker's free slots are unknown (or none)."""
-        state = self._state(queue)
-        state.spare = 0
-        state.epoch += 1
-
     def forget_worker(self, worker_id: str) -> dict[str, list[ClaimedJob]]:
         """A worker stopped: no more prefetches for it; returns its held jobs by queue."""
         out: dict[str, list[ClaimedJob]] = {}

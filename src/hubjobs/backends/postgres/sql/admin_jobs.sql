@@ -23,7 +23,7 @@ notified AS (
 SELECT id FROM retried CROSS JOIN notified
 -- name: retry_all
 WITH picked AS (
-    SELECT rid FROM jobs WHERE queue = %(queue)s AND state = 'failed'
+    SELECT ctid AS row_id FROM jobs WHERE queue = %(queue)s AND state = 'failed'
     ORDER BY finished_at, rid LIMIT %(limit)s
     FOR NO KEY UPDATE SKIP LOCKED
 ),
@@ -32,7 +32,7 @@ retried AS (
     SET state = 'waiting', attempts_made = 0, stalled_count = 0,
         enqueued_at = extract(epoch FROM clock_timestamp())::float8, run_at = NULL,
         finished_at = NULL, failed_reason = NULL, progress = NULL, result = NULL
-    WHERE rid IN (SELECT rid FROM picked)
+    WHERE ctid = ANY(ARRAY(SELECT row_id FROM picked))
     RETURNING id
 ),
 notified AS (
@@ -57,22 +57,22 @@ UPDATE jobs SET cancel_requested = true
 WHERE queue = %(queue)s AND id = ANY(%(ids)s::text[]) AND state = 'active'
 RETURNING id
 -- name: clean_finished
-DELETE FROM jobs WHERE rid IN (
-    SELECT rid FROM jobs
+DELETE FROM jobs WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM jobs
     WHERE queue = %(queue)s AND state = %(state)s AND state IN ('completed', 'failed')
       AND finished_at < extract(epoch FROM clock_timestamp())::float8 - %(older_than)s
     ORDER BY finished_at, rid
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
-)
+))
 -- name: clean_unfinished
-DELETE FROM jobs WHERE rid IN (
-    SELECT rid FROM jobs
+DELETE FROM jobs WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM jobs
     WHERE queue = %(queue)s AND state = %(state)s
       AND created_at < extract(epoch FROM clock_timestamp())::float8 - %(older_than)s
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
-)
+))
 -- name: drain
 DELETE FROM jobs
 WHERE queue = %(queue)s AND (state = 'waiting' OR (%(include_delayed)s AND state = 'delayed'))

@@ -18,10 +18,10 @@ policy AS (
     SELECT * FROM unnest(%(states)s::text[], %(keeps)s::int[], %(ages)s::float8[]) AS p(state, keep, age)
 ),
 by_age AS (
-    SELECT v.rid
+    SELECT v.row_id
     FROM policy p CROSS JOIN clock c
     CROSS JOIN LATERAL (
-        SELECT rid FROM jobs
+        SELECT ctid AS row_id FROM jobs
         WHERE queue = %(queue)s AND state = p.state AND state IN ('completed', 'failed')
           AND finished_at < c.now - p.age
         ORDER BY finished_at, rid
@@ -42,10 +42,10 @@ cutoff AS (
     WHERE p.keep IS NOT NULL
 ),
 by_count AS (
-    SELECT v.rid
+    SELECT v.row_id
     FROM cutoff k
     CROSS JOIN LATERAL (
-        SELECT rid FROM jobs
+        SELECT ctid AS row_id FROM jobs
         WHERE queue = %(queue)s AND state = k.state AND state IN ('completed', 'failed')
           AND (finished_at, rid) <= (k.finished_at, k.rid)
         ORDER BY finished_at, rid
@@ -54,7 +54,7 @@ by_count AS (
     ) v
 ),
 removed AS (
-    DELETE FROM jobs WHERE rid = ANY(ARRAY(SELECT rid FROM by_age UNION SELECT rid FROM by_count))
+    DELETE FROM jobs WHERE ctid = ANY(ARRAY(SELECT row_id FROM by_age UNION SELECT row_id FROM by_count))
     RETURNING 1
 )
 SELECT count(*) AS removed FROM removed

@@ -20,7 +20,7 @@
 --   %(token)s          text    the lease token of this claim
 --   %(lease_seconds)s  float8  lease length
 --   %(worker_id)s      text    the claiming worker
---   fail_corrupt only: %(rid)s bigint (the row), %(reason)s text (why it cannot be decoded)
+--   fail_corrupt only: %(id)s text (the job), %(reason)s text (why it cannot be decoded)
 -- Returns the claimed rows (all columns of jobs) in no particular order, each with
 -- next_delayed_due (run_at of the earliest delayed job left, or NULL); when nothing was claimed,
 -- one row whose job columns are all NULL carries next_delayed_due.
@@ -102,4 +102,4 @@ FROM next_delayed LEFT JOIN claimed ON true
 UPDATE jobs
 SET state = 'failed', finished_at = extract(epoch FROM clock_timestamp())::float8,
     lease_token = NULL, lease_expires = NULL, failed_reason = %(reason)s
-WHERE rid = %(rid)s
+WHERE queue = %(queue)s AND id = %(id)s AND state = 'active' AND lease_token = %(token)s

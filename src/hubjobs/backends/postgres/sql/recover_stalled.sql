@@ -11,7 +11,7 @@ WITH clock AS (
     SELECT extract(epoch FROM clock_timestamp())::float8 AS now
 ),
 stalled AS (
-    SELECT rid FROM jobs
+    SELECT ctid AS row_id FROM jobs
     WHERE queue = %(queue)s AND state = 'active' AND lease_expires < extract(epoch FROM now())::float8
     ORDER BY lease_expires
     LIMIT %(limit)s
@@ -27,13 +27,13 @@ failed AS (
             'message', 'job stalled more than ' || j.max_stalled || ' time(s) (its worker died or froze)',
             'stacktrace', '', 'at', c.now))
     FROM clock c
-    WHERE j.rid IN (SELECT rid FROM stalled) AND j.stalled_count + 1 > j.max_stalled
+    WHERE j.ctid = ANY(ARRAY(SELECT row_id FROM stalled)) AND j.stalled_count + 1 > j.max_stalled
     RETURNING j.id, 'failed'::text AS outcome
 ),
 requeued AS (
     UPDATE jobs j
     SET state = 'waiting', stalled_count = j.stalled_count + 1, lease_token = NULL, lease_expires = NULL
-    WHERE j.rid IN (SELECT rid FROM stalled) AND j.stalled_count + 1 <= j.max_stalled
+    WHERE j.ctid = ANY(ARRAY(SELECT row_id FROM stalled)) AND j.stalled_count + 1 <= j.max_stalled
     RETURNING j.id, 'requeued'::text AS outcome
 ),
 notified AS (

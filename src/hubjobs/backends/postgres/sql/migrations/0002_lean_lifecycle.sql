@@ -8,6 +8,10 @@
 --     per removed job, logs or not): one statement-level trigger removes, per DELETE, the lines
 --     of the removed jobs that have any (log_count > 0). append_log locks the job row before it
 --     inserts a line, so a line cannot outlive a job removed concurrently.
+--   * Jobs are keyed by (queue, id), their primary key; `rid` stays as the FIFO tie-breaker and
+--     the key of log lines, without an index of its own: each new version of a job row (a claim,
+--     a finish) updates one index fewer. Statements that must find a row they locked again use
+--     its ctid, which cannot change while the lock is held.
 --   * Event batches are compressed with lz4 instead of pglz where the server was built with it.
 -- name: apply
 ALTER TABLE jobs
@@ -20,6 +24,9 @@ ALTER TABLE event_streams ALTER COLUMN queue TYPE text COLLATE "C";
 ALTER TABLE event_batches ALTER COLUMN queue TYPE text COLLATE "C";
 
 ALTER TABLE job_logs DROP CONSTRAINT job_logs_job_rid_fkey;
+ALTER TABLE jobs DROP CONSTRAINT jobs_pkey;
+ALTER TABLE jobs DROP CONSTRAINT jobs_queue_id_key;
+ALTER TABLE jobs ADD CONSTRAINT jobs_pkey PRIMARY KEY (queue, id);
 CREATE FUNCTION remove_logs_of_removed_jobs() RETURNS trigger
     LANGUAGE plpgsql SET search_path FROM CURRENT AS $body$
 BEGIN
