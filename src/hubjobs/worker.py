@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ from .errors import (
 from .events import EventEmitter, JobEvent, Listener
 from .job import MAX_LOG_LINES, Job
 from .pacing import Pacer
+from .wakeup import Wakeup
 from .payload import encode_value
 from .process_pool import ChildProcessError_, ProcessPool
 from .registry import HandlerSpec
@@ -135,7 +136,7 @@ class Worker:
         self._event_buffer: dict[str, list[NewEvent]] = {}
         self._backend: Backend | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._wake: Wakeup | None = None
         self._stopping = False
         self._force = False
         self._threads: ThreadPoolExecutor | None = None
@@ -185,7 +186,7 @@ class Worker:
     async def arun(self, burst: bool = False) -> None:
         """Run the worker on the current event loop."""
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self._wake = Wakeup()
         self._backend = await self.app.backend()
         self._reporter = _Reporter(self, self._loop)
         self._threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
@@ -270,6 +271,8 @@ class Worker:
                     await self._idle_wait()
                     drained.clear()
                     failures = 0
+                    if not self._running and not self._held and not self._stopping:
+                        await self._claim_after_wait(drained)
                 except Exception as exc:  # a worker never dies of a storage error: it backs off and retries
                     failures = await self._backend_trouble(exc, failures)
         finally:
@@ -281,14 +284,13 @@ class Worker:
         """Wait for a round trip to finish (or for news: finished jobs, stop); returns the
         failure count for backoff."""
         assert self._wake is not None
-        woken = asyncio.ensure_future(self._wake.wait())
+        woken = self._wake.future()
+        waiting: list[asyncio.Future[Any]] = [*inflight, woken]
         try:
-            done, _ = await asyncio.wait([*inflight, woken], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         finally:
             woken.cancel()
-        for task in done:
-            if task is woken:
-                continue
+        for task in [t for t in inflight if t.done()]:
             queue = inflight.pop(task)
             try:
                 claimed = task.result()
@@ -314,9 +316,9 @@ class Worker:
         await self._sleep_or_wake(delay)
         return failures
 
-    def _launch_cycle(self, queue: str, claim: bool, in_flight: int = 0) -> asyncio.Task[int | None] | None:
-        """Start one round trip for `queue` if the pacer wants one now: flush its outcomes and
-        claim (claimed slots are reserved until the jobs are running or held)."""
+    def _plan_cycle(self, queue: str, claim: bool, in_flight: int) -> Coroutine[Any, Any, int | None] | None:
+        """The next round trip for `queue` if the pacer wants one now: it flushes outcomes and
+        claims (claimed slots are reserved until the jobs are running or held)."""
         queued = self._outcomes.get(queue, [])
         occupied = len(self._running) + len(self._held) + self._reserved + self._pending_count() - len(queued)
         plan = self._pacer.plan(queued_outcomes=len(queued), occupied=occupied, in_flight=in_flight,
@@ -327,7 +329,25 @@ class Worker:
         if not queued:
             self._outcomes.pop(queue, None)
         self._reserved += plan.claim
-        return asyncio.create_task(self._cycle(queue, pending, plan.claim))
+        return self._cycle(queue, pending, plan.claim)
+
+    def _launch_cycle(self, queue: str, claim: bool, in_flight: int = 0) -> asyncio.Task[int | None] | None:
+        """Start the next round trip for `queue` as a task (see `_plan_cycle`)."""
+        cycle = self._plan_cycle(queue, claim, in_flight)
+        return None if cycle is None else asyncio.create_task(cycle)
+
+    async def _claim_after_wait(self, drained: set[str]) -> None:
+        """Right after an idle wait, with nothing running: claim inline (no task, no hop through
+        the loop), so a job added to an idle queue starts at once."""
+        for queue in self.queues:
+            cycle = self._plan_cycle(queue, True, 0)
+            if cycle is None:
+                continue
+            claimed = await cycle
+            self._start_held()
+            if claimed:
+                return
+            drained.add(queue)
 
     async def _cycle(self, queue: str, pending: list[tuple[JobOutcome, RunningJob, JobEvent]],
                      limit: int) -> int | None:
@@ -383,15 +403,15 @@ class Worker:
         if self._wake.is_set():
             return
         waiter = asyncio.ensure_future(backend.wait_for_jobs(WaitForJobs(self.queues, timeout)))
-        woken = asyncio.ensure_future(self._wake.wait())
+        woken = self._wake.future()
         try:
             await asyncio.wait([waiter, woken], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for t in (waiter, woken):
-                if not t.done():
-                    t.cancel()
-            await asyncio.gather(waiter, woken, return_exceptions=True)
-        if waiter.done() and not waiter.cancelled() and waiter.exception() is not None:
+            woken.cancel()
+            if not waiter.done():  # the backend's blocking call outlives it (see its wait_for_jobs)
+                waiter.cancel()
+                await asyncio.gather(waiter, return_exceptions=True)
+        if not waiter.cancelled() and waiter.exception() is not None:
             exc = waiter.exception()
             assert exc is not None
             raise exc
