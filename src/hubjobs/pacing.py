@@ -40,8 +40,9 @@ class CyclePlan:
 class Pacer:
     """Sizes the round trips of one worker (see the module docstring)."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, *, claim_ahead: bool = True) -> None:
         self.concurrency = concurrency
+        self.claim_ahead = claim_ahead
         self._average_run = math.inf
 
     def record_run(self, seconds: float) -> None:
@@ -54,7 +55,7 @@ class Pacer:
     @property
     def ahead(self) -> int:
         """How many jobs may be held beyond the concurrency (0 until handlers prove quick)."""
-        return self.concurrency if self._average_run < AHEAD_MAX_RUN_SECONDS else 0
+        return self.concurrency if self.claim_ahead and self._average_run < AHEAD_MAX_RUN_SECONDS else 0
 
     def plan(self, *, queued_outcomes: int, occupied: int, in_flight: int, claiming: bool,
              claim: bool) -> CyclePlan | None:

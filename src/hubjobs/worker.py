@@ -110,7 +110,7 @@ class Worker:
     def __init__(self, app: App, queues: Sequence[str], *, concurrency: int | None = None, lease: float = 30.0,
                  grace: float = 30.0, heartbeat: float | None = None, stall_interval: float | None = None,
                  process_slots: int | None = None, install_signals: bool = True, worker_id: str | None = None,
-                 publish_events: bool = True) -> None:
+                 publish_events: bool = True, claim_ahead: bool = True) -> None:
         if lease <= 0:
             raise ValueError(f"lease must be > 0 seconds, got {lease!r}")
         self.app = app
@@ -145,7 +145,7 @@ class Worker:
         self._stop_requested = threading.Event()
         self._reserved = 0
         self._held: collections.deque[ClaimedJob] = collections.deque()
-        self._pacer = Pacer(concurrency)
+        self._pacer = Pacer(concurrency, claim_ahead=claim_ahead)
 
     # ------------------------------------------------------------ public API
 

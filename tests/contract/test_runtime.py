@@ -107,3 +107,41 @@ async def test_past_the_grace_period_jobs_go_back_to_waiting(backend_url: str) -
     finally:
         await app.aclose()
         app.close()
+
+
+async def test_jobs_claimed_ahead_go_back_to_waiting_when_the_worker_stops(backend_url: str) -> None:
+    from tests.apps import build_app
+
+    app = build_app(backend_url)
+    ran: list[str] = []
+    gate = asyncio.Event()
+
+    @app.job("q", "quick")
+    async def quick(job: Job) -> None:
+        ran.append(job.id)
+        if len(ran) > 40:  # from here on handlers wait, while the worker holds jobs claimed ahead
+            await gate.wait()
+
+    q = app.queue("q")
+    await q.aadd_bulk([{"name": "quick", "data": {"n": i}} for i in range(200)])
+    worker = app.worker("q", concurrency=4, install_signals=False, grace=0.2, lease=5)
+    task = asyncio.create_task(worker.arun())
+    try:
+        await wait_until(lambda: len(ran) >= 44, what="four handlers blocked after 40 quick ones")
+
+        async def holding_more_than_it_runs() -> bool:
+            return (await q.acounts())["active"] > 4
+
+        await wait_until(holding_more_than_it_runs, what="jobs claimed ahead of free slots")
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        counts = await q.acounts()
+        assert counts["active"] == 0, counts  # nothing claimed ahead stays leased to a stopped worker
+        assert counts["waiting"] + counts["completed"] == 200, counts
+        assert counts["completed"] == 40
+        back = await q.aget(ran[-1])
+        assert back is not None and back.state == JobState.WAITING and back.attempts_made == 0
+    finally:
+        gate.set()
+        await app.aclose()
+        app.close()

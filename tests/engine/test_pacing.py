@@ -62,3 +62,11 @@ def test_never_more_trips_in_flight_than_the_limit() -> None:
     pacer = Pacer(10)
     assert pacer.plan(queued_outcomes=10, occupied=0, in_flight=MAX_INFLIGHT_CYCLES, claiming=False,
                       claim=True) is None
+
+
+def test_claiming_ahead_can_be_turned_off() -> None:
+    pacer = Pacer(10, claim_ahead=False)
+    for _ in range(5):
+        pacer.record_run(0.0)
+    assert pacer.ahead == 0
+    assert pacer.plan(queued_outcomes=0, occupied=10, in_flight=0, claiming=False, claim=True) is None

@@ -1,8 +1,9 @@
--- Operation apply_retention: remove finished jobs (and, by cascade, their logs) beyond a count of
--- the newest and/or older than an age, in batches. Runs inside finish_jobs' transaction, after
--- the outcomes (so just-finished jobs count). Rows locked by another transaction are skipped
--- (they are being removed or changed there); the count cut-off is read first, so concurrent
--- trims never remove any of the newest `keep` jobs.
+-- Operation apply_retention: remove finished jobs (and, by the jobs_remove_logs trigger, their
+-- logs) beyond a count of the newest and/or older than an age, in batches. Runs inside
+-- finish_jobs' transaction, after the outcomes (so just-finished jobs count). Rows locked by
+-- another transaction are skipped (they are being removed or changed there); the count cut-off
+-- is read first, so concurrent trims never remove any of the newest `keep` jobs. Rows are
+-- removed by ctid (they are locked, so it cannot change): jobs have no index on rid.
 -- Parameters:
 --   %(queue)s   text      the queue
 --   %(states)s  text[]    one state per policy: completed | failed
