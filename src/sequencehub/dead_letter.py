@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,7 +155,13 @@ def _record_once(
                 )
                 session.add(batch)
                 session.flush()
-            batch.dead_letter_count += 1
+            # counted in SQL: concurrent recorders must not overwrite each other's increment
+            session.execute(
+                update(AlertBatch)
+                .where(AlertBatch.id == batch.id)
+                .values(dead_letter_count=AlertBatch.dead_letter_count + 1)
+                .execution_options(synchronize_session=False)
+            )
             letter.alert_batch_id = batch.id
         session.add(letter)
         session.flush()
