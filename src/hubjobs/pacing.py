@@ -10,11 +10,13 @@ start a trip now and what it carries:
 - only one trip in flight claims: claims return in the order they were made, so jobs start in
   priority and FIFO order;
 - while handlers are quick (their average run time under AHEAD_MAX_RUN_SECONDS), the worker
-  claims ahead: up to `concurrency` jobs beyond its free slots, held here to start the moment a
-  slot frees, so the next batch is on its way while the current one runs; the outcomes of a
-  finished batch then go as one full trip beside that claim. Held jobs are leased like running
-  ones and handed back on shutdown. With slower handlers nothing is held: a held job would wait
-  for a slot here while another worker could run it at once.
+  claims ahead: up to AHEAD_FACTOR x `concurrency` jobs beyond its free slots, in trips of up to
+  that many, held here to start the moment a slot frees, so the next batch is on its way while
+  the current one runs; the outcomes of a finished batch go as their own trip beside that claim.
+  Held jobs are leased like running ones and handed back on shutdown. With slower handlers
+  nothing is held (a held job would wait for a slot here while another worker could run it at
+  once), nor for queues with a global concurrency or a rate limit (held jobs would use up the
+  budget other workers could run).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from dataclasses import dataclass
 MAX_INFLIGHT_CYCLES = 2
 AHEAD_MAX_RUN_SECONDS = 0.02
 RUN_TIME_WEIGHT = 0.1
+AHEAD_FACTOR = 4
+"""Jobs claimed ahead, as a multiple of the concurrency (Celery's prefetch multiplier is 4 too);
+one claim carries at most this many."""
 """Weight of the newest run time in the moving average."""
 
 
@@ -55,20 +60,23 @@ class Pacer:
     @property
     def ahead(self) -> int:
         """How many jobs may be held beyond the concurrency (0 until handlers prove quick)."""
-        return self.concurrency if self.claim_ahead and self._average_run < AHEAD_MAX_RUN_SECONDS else 0
+        quick = self._average_run < AHEAD_MAX_RUN_SECONDS
+        return AHEAD_FACTOR * self.concurrency if self.claim_ahead and quick else 0
 
     def plan(self, *, queued_outcomes: int, occupied: int, in_flight: int, claiming: bool,
-             claim: bool) -> CyclePlan | None:
+             claim: bool, may_hold: bool = True) -> CyclePlan | None:
         """The next round trip for one queue, or None to wait.
 
         queued_outcomes: outcomes of this queue waiting to be sent; occupied: jobs running or
         held, slots reserved by trips in flight and outcomes waiting for other queues;
         in_flight: trips in flight; claiming: whether one of them claims; claim: whether
-        claiming from this queue is wanted now."""
+        claiming from this queue is wanted now; may_hold: whether this queue's jobs may be
+        claimed ahead (not for a queue with a global concurrency or a rate limit, whose budget
+        held jobs would take from other workers)."""
         if in_flight >= MAX_INFLIGHT_CYCLES:
             return None
-        ahead = self.ahead
-        cap = self.concurrency if ahead else -(-self.concurrency // MAX_INFLIGHT_CYCLES)
+        ahead = self.ahead if may_hold else 0
+        cap = ahead if ahead else -(-self.concurrency // MAX_INFLIGHT_CYCLES)
         outcomes = min(queued_outcomes, cap)
         # the trip applies its outcomes before it claims: their slots are free for it
         free = self.concurrency + ahead - occupied - (queued_outcomes - outcomes)

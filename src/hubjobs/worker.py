@@ -146,6 +146,10 @@ class Worker:
         self._reserved = 0
         self._held: collections.deque[ClaimedJob] = collections.deque()
         self._pacer = Pacer(concurrency, claim_ahead=claim_ahead)
+        self._limited = {q for q in self.queues
+                         if app.get_queue(q).defaults.concurrency is not None
+                         or app.get_queue(q).defaults.rate_limit is not None}
+        """Queues with a global concurrency or rate limit: never claimed ahead."""
 
     # ------------------------------------------------------------ public API
 
@@ -322,7 +326,8 @@ class Worker:
         queued = self._outcomes.get(queue, [])
         occupied = len(self._running) + len(self._held) + self._reserved + self._pending_count() - len(queued)
         plan = self._pacer.plan(queued_outcomes=len(queued), occupied=occupied, in_flight=in_flight,
-                                claiming=self._reserved > 0, claim=claim and not self._stopping)
+                                claiming=self._reserved > 0, claim=claim and not self._stopping,
+                                may_hold=queue not in self._limited)
         if plan is None:
             return None
         pending, queued[:] = queued[:plan.outcomes], queued[plan.outcomes:]

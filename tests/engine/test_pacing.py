@@ -3,7 +3,7 @@ handlers."""
 
 from __future__ import annotations
 
-from hubjobs.pacing import MAX_INFLIGHT_CYCLES, AHEAD_MAX_RUN_SECONDS, CyclePlan, Pacer
+from hubjobs.pacing import AHEAD_FACTOR, AHEAD_MAX_RUN_SECONDS, MAX_INFLIGHT_CYCLES, CyclePlan, Pacer
 
 
 def quick(concurrency: int) -> Pacer:
@@ -17,7 +17,7 @@ def test_nothing_is_held_until_handlers_prove_quick() -> None:
     pacer = Pacer(10)
     assert pacer.ahead == 0
     assert pacer.plan(queued_outcomes=0, occupied=0, in_flight=0, claiming=False, claim=True) == CyclePlan(0, 5)
-    assert quick(10).ahead == 10
+    assert quick(10).ahead == AHEAD_FACTOR * 10
 
 
 def test_slow_handlers_stop_claiming_ahead() -> None:
@@ -51,11 +51,20 @@ def test_only_one_trip_claims_at_a_time() -> None:
 
 def test_quick_handlers_claim_the_next_batch_while_one_runs() -> None:
     pacer = quick(10)
-    assert pacer.plan(queued_outcomes=0, occupied=10, in_flight=0, claiming=False, claim=True) == CyclePlan(0, 10)
-    assert pacer.plan(queued_outcomes=0, occupied=20, in_flight=0, claiming=False, claim=True) is None
+    held = AHEAD_FACTOR * 10
+    assert pacer.plan(queued_outcomes=0, occupied=10, in_flight=0, claiming=False, claim=True) == CyclePlan(0, held)
+    assert pacer.plan(queued_outcomes=0, occupied=10 + held, in_flight=0, claiming=False, claim=True) is None
     # outcomes alone go beside an in-flight claim only as a full batch
     assert pacer.plan(queued_outcomes=9, occupied=19, in_flight=1, claiming=True, claim=True) is None
     assert pacer.plan(queued_outcomes=10, occupied=20, in_flight=1, claiming=True, claim=True) == CyclePlan(10, 0)
+
+
+def test_limited_queues_are_never_claimed_ahead() -> None:
+    pacer = quick(10)
+    assert pacer.plan(queued_outcomes=0, occupied=10, in_flight=0, claiming=False, claim=True,
+                      may_hold=False) is None
+    assert pacer.plan(queued_outcomes=0, occupied=4, in_flight=0, claiming=False, claim=True,
+                      may_hold=False) == CyclePlan(0, 5)
 
 
 def test_never_more_trips_in_flight_than_the_limit() -> None:
