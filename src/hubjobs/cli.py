@@ -51,10 +51,12 @@ def main(ctx: click.Context, url: str | None, app_path: str | None) -> None:
 @click.option("--grace", type=float, default=30.0, show_default=True, help="Seconds to finish jobs on SIGTERM.")
 @click.option("--burst", is_flag=True, help="Exit once no job is waiting, delayed or active.")
 @click.option("--with-scheduler", is_flag=True, help="Also run the scheduler in this process.")
+@click.option("--no-claim-ahead", is_flag=True,
+              help="Never hold jobs beyond the free slots (by default quick jobs are claimed ahead).")
 @click.pass_context
 @friendly_errors
 def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None, processes: int, lease: float,
-           grace: float, burst: bool, with_scheduler: bool) -> None:
+           grace: float, burst: bool, with_scheduler: bool, no_claim_ahead: bool) -> None:
     """Run a worker until SIGTERM/SIGINT (graceful: running jobs finish within --grace)."""
     app = get_app(ctx)
     if not app.handlers:
@@ -64,7 +66,8 @@ def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None,
     if processes > 1:
         _run_processes(ctx, processes)
         return
-    w = app.worker(list(queues) or None, concurrency=concurrency, lease=lease, grace=grace)
+    w = app.worker(list(queues) or None, concurrency=concurrency, lease=lease, grace=grace,
+                   claim_ahead=not no_claim_ahead)
     if not with_scheduler:
         w.run(burst=burst)
         return

@@ -26,7 +26,8 @@ def test_enqueue_work_and_inspect(tmp_path: Path) -> None:
     hubjobs(tmp_path, "enqueue", "q", "fatal", "--data", "{}", "--job-id", "bad")
     stats = json.loads(hubjobs(tmp_path, "stats", "--json").stdout)
     assert stats["q"]["waiting"] == 2
-    hubjobs(tmp_path, "--app", "tests.apps:build_app_from_env", "worker", "--burst", "--queue", "q")
+    hubjobs(tmp_path, "--app", "tests.apps:build_app_from_env", "worker", "--burst", "--queue", "q",
+            "--no-claim-ahead")
     stats = json.loads(hubjobs(tmp_path, "stats", "--json").stdout)
     assert stats["q"]["completed"] == 1 and stats["q"]["failed"] == 1
     shown = json.loads(hubjobs(tmp_path, "jobs", "show", "q", "a1", "--json").stdout)
