@@ -48,7 +48,7 @@ def test_tokens_create_list_revoke(tmp_path: Path) -> None:
     listed = runner.invoke(cli, ["tokens", "list", "--json"])
     rows = json.loads(listed.output)
     assert [(r["name"], r["role"], r["active"]) for r in rows] == [("grafana", "viewer", True)]
-    assert token not in listed.output and token.rsplit("_", 1)[1] not in listed.output
+    assert token not in listed.output and token.split("_", 2)[2] not in listed.output
     table = runner.invoke(cli, ["tokens", "list"])
     assert "grafana" in table.output and "active" in table.output
     revoked = runner.invoke(cli, ["tokens", "revoke", info.id])
