@@ -7,8 +7,8 @@ start a trip now and what it carries:
 
 - at most MAX_INFLIGHT_CYCLES trips are in flight; while one is, another starts only once it
   carries at least half the concurrency in outcomes and claims together (no trickle of tiny trips);
-- only one trip in flight claims: claims return in the order they were made, so jobs start in
-  priority and FIFO order;
+- only one trip in flight claims, and only one carries outcomes: jobs start in priority and
+  FIFO order, and finish times are recorded in the order jobs ended;
 - while handlers are quick (their average run time under AHEAD_MAX_RUN_SECONDS), the worker
   claims ahead: up to AHEAD_FACTOR x `concurrency` jobs beyond its free slots, in trips of up to
   that many, held here to start the moment a slot frees, so the next batch is on its way while
@@ -64,7 +64,7 @@ class Pacer:
         return AHEAD_FACTOR * self.concurrency if self.claim_ahead and quick else 0
 
     def plan(self, *, queued_outcomes: int, occupied: int, in_flight: int, claiming: bool,
-             claim: bool, may_hold: bool = True) -> CyclePlan | None:
+             claim: bool, may_hold: bool = True, finishing: bool = False) -> CyclePlan | None:
         """The next round trip for one queue, or None to wait.
 
         queued_outcomes: outcomes of this queue waiting to be sent; occupied: jobs running or
@@ -72,12 +72,13 @@ class Pacer:
         in_flight: trips in flight; claiming: whether one of them claims; claim: whether
         claiming from this queue is wanted now; may_hold: whether this queue's jobs may be
         claimed ahead (not for a queue with a global concurrency or a rate limit, whose budget
-        held jobs would take from other workers)."""
+        held jobs would take from other workers); finishing: whether a trip in flight carries
+        outcomes (then this one carries none, so outcomes are applied in the order jobs ended)."""
         if in_flight >= MAX_INFLIGHT_CYCLES:
             return None
         ahead = self.ahead if may_hold else 0
         cap = ahead if ahead else -(-self.concurrency // MAX_INFLIGHT_CYCLES)
-        outcomes = min(queued_outcomes, cap)
+        outcomes = 0 if finishing else min(queued_outcomes, cap)
         # the trip applies its outcomes before it claims: their slots are free for it
         free = self.concurrency + ahead - occupied - (queued_outcomes - outcomes)
         limit = min(free, cap) if claim and not claiming and free > 0 else 0

@@ -144,6 +144,8 @@ class Worker:
         self._started_at = time.time()
         self._stop_requested = threading.Event()
         self._reserved = 0
+        self._finishing = 0
+        """Round trips in flight that carry outcomes (at most one, see pacing)."""
         self._held: collections.deque[ClaimedJob] = collections.deque()
         self._pacer = Pacer(concurrency, claim_ahead=claim_ahead)
         self._limited = {q for q in self.queues
@@ -327,13 +329,15 @@ class Worker:
         occupied = len(self._running) + len(self._held) + self._reserved + self._pending_count() - len(queued)
         plan = self._pacer.plan(queued_outcomes=len(queued), occupied=occupied, in_flight=in_flight,
                                 claiming=self._reserved > 0, claim=claim and not self._stopping,
-                                may_hold=queue not in self._limited)
+                                may_hold=queue not in self._limited, finishing=self._finishing > 0)
         if plan is None:
             return None
         pending, queued[:] = queued[:plan.outcomes], queued[plan.outcomes:]
         if not queued:
             self._outcomes.pop(queue, None)
         self._reserved += plan.claim
+        if pending:
+            self._finishing += 1
         return self._cycle(queue, pending, plan.claim)
 
     def _launch_cycle(self, queue: str, claim: bool, in_flight: int = 0) -> asyncio.Task[int | None] | None:
@@ -374,6 +378,8 @@ class Worker:
             raise
         finally:
             self._reserved -= limit
+            if pending:
+                self._finishing -= 1
         self._held.extend(claimed)  # started by the main loop, which plans the next trip first
         return None if claim_req is None else len(claimed)
 
@@ -701,6 +707,7 @@ class Worker:
                 try:
                     pending = self._outcomes.pop(queue, [])
                     if pending:
+                        self._finishing += 1  # `_cycle` counts it down
                         await self._cycle(queue, pending, 0)
                     break
                 except (BackendUnavailable, ConnectionError, OSError) as exc:

@@ -79,3 +79,12 @@ def test_claiming_ahead_can_be_turned_off() -> None:
         pacer.record_run(0.0)
     assert pacer.ahead == 0
     assert pacer.plan(queued_outcomes=0, occupied=10, in_flight=0, claiming=False, claim=True) is None
+
+
+def test_only_one_trip_carries_outcomes_at_a_time() -> None:
+    pacer = Pacer(10)
+    # the outcomes wait (they still hold their slots); the claim may go
+    assert pacer.plan(queued_outcomes=2, occupied=0, in_flight=1, claiming=False, claim=True,
+                      finishing=True) == CyclePlan(0, 5)
+    assert pacer.plan(queued_outcomes=2, occupied=0, in_flight=1, claiming=True, claim=True,
+                      finishing=True) is None

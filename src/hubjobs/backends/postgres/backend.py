@@ -370,11 +370,11 @@ class PostgresBackend(Backend):
         }
         return self._q("finish_jobs", "apply"), params
 
-    def _retention_statement(self, queue: str, outcomes: Sequence[JobOutcome]) -> Statement | None:
+    def _retention_statements(self, queue: str, outcomes: Sequence[JobOutcome]) -> list[Statement]:
         """The retention bounds due after these outcomes, amortised: a count bound is checked
         each time `keep // COUNT_TRIM_EVERY` jobs (at least 1) of that state finished through this
         instance (the check reads `keep` index entries), an age bound at most every
-        min(AGE_TRIM_SECONDS, age / 2) seconds. None when nothing is due."""
+        min(AGE_TRIM_SECONDS, age / 2) seconds. Empty when nothing is due."""
         policies: dict[tuple[str, int | None, float | None], None] = {}
         now = time.monotonic()
         for o in outcomes:
@@ -399,11 +399,12 @@ class PostgresBackend(Backend):
             if keep is not None or age is not None:
                 policies[(o.kind, keep, age)] = None
         if not policies:
-            return None
+            return []
         states, keeps, ages = zip(*policies, strict=True)
-        return self._q("apply_retention", "trim"), {
-            "queue": queue, "states": list(states), "keeps": list(keeps), "ages": list(ages),
-            "batch": RETENTION_BATCH}
+        return [(self._q("apply_retention", "serialize"), {"queue": queue}),
+                (self._q("apply_retention", "trim"), {
+                    "queue": queue, "states": list(states), "keeps": list(keeps), "ages": list(ages),
+                    "batch": RETENTION_BATCH})]
 
     async def finish_jobs(self, req: FinishJobs) -> FinishResult:
         """Apply outcomes fenced by lease token, enforce retention and optionally claim more:
@@ -412,9 +413,7 @@ class PostgresBackend(Backend):
         if req.outcomes:
             self._changed(req.queue)
             statements.append(self._outcome_statement(req))
-            retention = self._retention_statement(req.queue, req.outcomes)
-            if retention is not None:
-                statements.append(retention)
+            statements += self._retention_statements(req.queue, req.outcomes)
         token = ""
         claim = req.then_claim if req.then_claim is not None and req.then_claim.limit > 0 else None
         stamp: Stamp | None = None

@@ -4,6 +4,10 @@
 -- another transaction are skipped (they are being removed or changed there); the count cut-off
 -- is read first, so concurrent trims never remove any of the newest `keep` jobs. Rows are
 -- removed by ctid (they are locked, so it cannot change): jobs have no index on rid.
+-- Sent as two statements: `serialize` takes a per-queue transaction lock, so finishing
+-- transactions of one queue trim one after another, and `trim` (a new statement, hence a new
+-- snapshot under READ COMMITTED) counts the completions the one before committed: two workers
+-- finishing at once never leave more than `keep` jobs.
 -- Parameters:
 --   %(queue)s   text      the queue
 --   %(states)s  text[]    one state per policy: completed | failed
@@ -11,6 +15,8 @@
 --   %(ages)s    float8[]  keep jobs finished less than this many seconds ago (NULL: no age bound)
 --   %(batch)s   int       most jobs removed per policy and bound in one call
 -- Returns the number of jobs removed.
+-- name: serialize
+SELECT pg_advisory_xact_lock(hashtext('hubjobs.apply_retention'), hashtext(current_schema() || '/' || %(queue)s))
 -- name: trim
 WITH clock AS (
     SELECT extract(epoch FROM clock_timestamp())::float8 AS now
