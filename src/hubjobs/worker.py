@@ -48,10 +48,10 @@ from .errors import (
 from .events import EventEmitter, JobEvent, Listener
 from .job import MAX_LOG_LINES, Job
 from .pacing import Pacer
-from .wakeup import Wakeup
 from .payload import encode_value
 from .process_pool import ChildProcessError_, ProcessPool
 from .registry import HandlerSpec
+from .wakeup import Wakeup
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -335,12 +335,18 @@ class Worker:
         pending, queued[:] = queued[:plan.outcomes], queued[plan.outcomes:]
         if not queued:
             self._outcomes.pop(queue, None)
-        self._reserved += plan.claim
+        return self._begin_cycle(queue, pending, plan.claim)
+
+    def _begin_cycle(self, queue: str, pending: list[tuple[JobOutcome, RunningJob, JobEvent]],
+                     limit: int) -> Coroutine[Any, Any, int | None]:
+        """Count a round trip as in flight from now (its claimed slots are reserved, its
+        outcomes being sent); `_cycle` counts it down when it ends."""
+        self._reserved += limit
         if pending:
             self._finishing += 1
-        return self._cycle(queue, pending, plan.claim)
+        return self._cycle(queue, pending, limit)
 
-    def _launch_cycle(self, queue: str, claim: bool, in_flight: int = 0) -> asyncio.Task[int | None] | None:
+    def _launch_cycle(self, queue: str, claim: bool, in_flight: int) -> asyncio.Task[int | None] | None:
         """Start the next round trip for `queue` as a task (see `_plan_cycle`)."""
         cycle = self._plan_cycle(queue, claim, in_flight)
         return None if cycle is None else asyncio.create_task(cycle)
@@ -707,8 +713,7 @@ class Worker:
                 try:
                     pending = self._outcomes.pop(queue, [])
                     if pending:
-                        self._finishing += 1  # `_cycle` counts it down
-                        await self._cycle(queue, pending, 0)
+                        await self._begin_cycle(queue, pending, 0)
                     break
                 except (BackendUnavailable, ConnectionError, OSError) as exc:
                     log.warning("could not record outcomes on %s: %s", queue, exc)
