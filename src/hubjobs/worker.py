@@ -419,7 +419,8 @@ class Worker:
         assert self._wake is not None
         if self._wake.is_set():
             return
-        waiter = asyncio.ensure_future(backend.wait_for_jobs(WaitForJobs(self.queues, timeout)))
+        waiter = asyncio.ensure_future(backend.wait_for_jobs(
+            WaitForJobs(self.queues, timeout, worker_id=self.id, receive=self._receive)))
         woken = self._wake.future()
         try:
             await asyncio.wait([waiter, woken], return_when=asyncio.FIRST_COMPLETED)
@@ -454,6 +455,17 @@ class Worker:
         """Start claimed jobs, in claim order, while slots are free (see pacing)."""
         while self._held and len(self._running) < self.concurrency and not self._stopping:
             self._start(self._held.popleft())
+
+    def _receive(self, _queue: str, jobs: list[ClaimedJob]) -> bool:
+        """Jobs the backend claimed for this worker while it waited (`WaitForJobs.receive`):
+        started at once, straight from the backend's reply, unless the worker is stopping."""
+        if self._stopping:
+            return False
+        self._held.extend(jobs)
+        self._start_held()
+        assert self._wake is not None
+        self._wake.set()
+        return True
 
     def _start(self, cj: ClaimedJob) -> None:
         job = cj.job.bind(self._reporter)
@@ -532,8 +544,11 @@ class Worker:
         if spec.process:
             return await self._invoke_process(rj, spec, timeout)
         if spec.is_async:
+            if timeout is None:
+                return await spec.fn(job)
             try:
-                return await asyncio.wait_for(spec.fn(job), timeout)
+                async with asyncio.timeout(timeout):  # no extra task (wait_for makes one)
+                    return await spec.fn(job)
             except TimeoutError:
                 raise JobTimeoutError(f"job timed out after {timeout:g} s; the handler was cancelled") from None
         loop = asyncio.get_running_loop()

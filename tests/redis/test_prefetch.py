@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hubjobs import App, JobState
-from hubjobs.backends.base import ClaimJobs, WaitForJobs
+from hubjobs.backends.base import ClaimedJob, ClaimJobs, WaitForJobs
 from hubjobs.backends.redis import RedisBackend
 from tests.backends.redis import cleanup, make_url
 from tests.helpers import running_worker, state_is, wait_until
@@ -99,3 +99,34 @@ async def test_a_busy_worker_does_not_prefetch(tmp_path: Path) -> None:
         await app.aclose()
         app.close()
         cleanup(url)
+
+
+async def test_a_waiting_worker_receives_the_claimed_jobs_at_once(pair: tuple[RedisBackend, App]) -> None:
+    backend, producer = pair
+    await backend.claim_jobs(ClaimJobs("q", "w1", 2, 30))  # w1 has 2 free slots
+    received: list[tuple[str, list[str]]] = []
+
+    def receive(queue: str, jobs: list[ClaimedJob]) -> bool:
+        received.append((queue, [cj.job.id for cj in jobs]))
+        return True
+
+    waiting = asyncio.create_task(backend.wait_for_jobs(WaitForJobs(["q"], 10, worker_id="w1", receive=receive)))
+    await wait_until(lambda: _blocked_here(backend), what="the wait blocked in Redis")
+    job = await producer.queue("q").aadd("noop", {})
+    await asyncio.wait_for(waiting, 10)
+    assert received == [("q", [job.id])]
+    assert await backend.claim_jobs(ClaimJobs("q", "w1", 2, 30)) == []  # nothing held back as well
+    stored = await producer.queue("q").aget(job.id)
+    assert stored is not None and stored.state == JobState.ACTIVE and stored.worker_id == "w1"
+
+
+async def test_jobs_a_receiver_declines_wait_for_the_next_claim(pair: tuple[RedisBackend, App]) -> None:
+    backend, producer = pair
+    await backend.claim_jobs(ClaimJobs("q", "w1", 2, 30))
+    waiting = asyncio.create_task(backend.wait_for_jobs(
+        WaitForJobs(["q"], 10, worker_id="w1", receive=lambda _q, _jobs: False)))
+    await wait_until(lambda: _blocked_here(backend), what="the wait blocked in Redis")
+    job = await producer.queue("q").aadd("noop", {})
+    await asyncio.wait_for(waiting, 10)
+    [claimed] = await backend.claim_jobs(ClaimJobs("q", "w1", 2, 30))
+    assert claimed.job.id == job.id

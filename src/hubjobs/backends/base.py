@@ -12,7 +12,7 @@ against every backend with the same tests.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -304,12 +304,23 @@ class SetPaused:
     paused: bool
 
 
+JobsReceiver = Callable[[str, list["ClaimedJob"]], bool]
+"""Takes jobs of a queue claimed for a worker while it waited; True when it took them over."""
+
+
 @dataclass(frozen=True)
 class WaitForJobs:
     """Block until a job may be runnable in one of `queues` or `timeout` seconds pass."""
 
     queues: Sequence[str]
     timeout: float
+    worker_id: str = ""
+    """The waiting worker."""
+    receive: JobsReceiver | None = None
+    """For backends that claim the moment a wait wakes (Redis, see its `prefetch.py`): called
+    from the event loop with the jobs claimed for `worker_id`, at once, whether or not the wait
+    is still awaited. Returning True takes them over (the worker starts them); False leaves them
+    to the worker's next claim. Other backends never call it."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from ..base import (
     Heartbeat,
     JobIds,
     JobOutcome,
+    JobsReceiver,
     JobRef,
     LeaseStatus,
     ListJobs,
@@ -62,7 +63,8 @@ from ..base import (
 from .batching import AddCoalescer
 from .clock import ServerClock
 from .codec import CorruptJob, JobCodec, load_id, store_id
-from .connection import RedisClient, check_server, make_client, translated
+from .client import ScriptLane
+from .connection import RedisClient, check_server, lane_client, make_client, translated
 from ..event_batches import encode_events
 from .events import FIELD, decode_entries, entries_to_keep, parse_cursor
 from .keys import QueueKeys, global_keys, queue_keys
@@ -73,6 +75,10 @@ from .waiter import ChainedCommand, WakeWaiter
 
 _PLAIN_TEXT = re.compile(r"[a-z0-9 _.@:+-]+")
 """Search text made only of characters JSON never escapes."""
+
+MAX_ADD_LANES = 16
+"""Queues of one process whose single adds get their own connection (`ScriptLane`); adds to
+further queues take pooled connections."""
 
 log = logging.getLogger("hubjobs.redis")
 
@@ -140,8 +146,12 @@ class RedisBackend(Backend):
         self._waiter: WakeWaiter | None = None
         self._clock = ServerClock()
         self._next_due: dict[str, tuple[float | None, float]] = {}
-        self._adds = AddCoalescer(self._add_many)
+        self._adds = AddCoalescer(self._add_lane)
+        self._lanes: dict[str, ScriptLane | None] = {}
+        """Queue → the client its single adds go through (see `lane_client`)."""
         self._prefetch = Prefetcher()
+        self._receivers: dict[str, JobsReceiver] = {}
+        """Worker id → where its prefetched jobs go (see `WaitForJobs.receive`)."""
         self._tasks: set[asyncio.Future[None]] = set()
 
     def __repr__(self) -> str:
@@ -186,13 +196,17 @@ class RedisBackend(Backend):
         with self._translated(what):
             return await self._scripts[operation](keys=keys, args=args)
 
-    async def _queue_script(self, operation: str, queue: str, args: Sequence[Any], what: str) -> Any:
+    async def _queue_script(self, operation: str, queue: str, args: Sequence[Any], what: str,
+                            lane: ScriptLane | None = None) -> Any:
         keys = self._keys(queue)
         encoded = keys.script_args
         if self._scripts is None:
             raise RuntimeError("the Redis backend is not open: call open() first")
         with translated(what, self.settings.display, queue):
-            return await self._scripts[operation](keys=encoded[:-1], args=(encoded[-1], *args))
+            script = self._scripts[operation]
+            if lane is not None:
+                return await lane.evalsha(script.sha, script.script, encoded[:-1], (encoded[-1], *args))
+            return await script(keys=encoded[:-1], args=(encoded[-1], *args))
 
     async def _register_queue(self, queue: str) -> None:
         """Add the queue to the list of queues, once per process (concurrent callers share it)."""
@@ -242,7 +256,8 @@ class RedisBackend(Backend):
         if self._waiter is not None:
             await self._waiter.close()
             self._waiter = None
-        for c in (self._client, self._blocking):
+        lanes, self._lanes = [lane for lane in self._lanes.values() if lane is not None], {}
+        for c in (*lanes, self._client, self._blocking):
             if c is not None:
                 try:
                     await c.aclose()
@@ -285,7 +300,14 @@ class RedisBackend(Backend):
             return [await self._adds.add(req.queue, req.jobs[0])]
         return await self._add_many(req.queue, req.jobs)
 
-    async def _add_many(self, queue: str, jobs: Sequence[NewJob]) -> list[AddedJob]:
+    async def _add_lane(self, queue: str, jobs: Sequence[NewJob]) -> list[AddedJob]:
+        """Single adds of a queue (one call at a time, `batching.py`), on the queue's own
+        connection."""
+        if queue not in self._lanes:  # each lane keeps a pooled connection: a few queues get one
+            self._lanes[queue] = lane_client(self.client) if len(self._lanes) < MAX_ADD_LANES else None
+        return await self._add_many(queue, jobs, self._lanes[queue])
+
+    async def _add_many(self, queue: str, jobs: Sequence[NewJob], lane: ScriptLane | None = None) -> list[AddedJob]:
         if any(job.delay > 0 or job.run_at is not None for job in jobs):
             self._forget_next_due(queue)
         out: list[AddedJob] = []
@@ -301,7 +323,7 @@ class RedisBackend(Backend):
                 else:
                     when = ""
                 args += (store_id(job.id), f"{when};{tail(job)}")
-            created_text, existing, delayed = await self._queue_script("add_jobs", queue, args, "adding jobs")
+            created_text, existing, delayed = await self._queue_script("add_jobs", queue, args, "adding jobs", lane)
             created_at = float(created_text)
             found = {existing[i]: JobState(existing[i + 1]) for i in range(0, len(existing), 2)}
             later = set(delayed)
@@ -383,10 +405,10 @@ class RedisBackend(Backend):
                 log.warning("prefetching claim on queue %s failed: %s", queue, reply)
             return
         jobs = await self._decode_claimed(queue, reply, token, plan.worker_id)
-        stale = self._prefetch.deliver(queue, plan, jobs)
+        stale = self._prefetch.deliver(queue, plan, jobs, self._receivers.get(plan.worker_id))
         if stale:
             await self._release(queue, stale)
-        elif jobs:
+        elif self._prefetch.holds(queue):
             loop = asyncio.get_running_loop()
             loop.call_later(min(HOLD_SECONDS, plan.lease_seconds / 3) * 1.1, self._spawn_release_expired)
 
@@ -481,6 +503,8 @@ class RedisBackend(Backend):
             return
         if self._waiter is None:
             raise RuntimeError("the Redis backend is not open: call open() first")
+        if req.receive is not None and req.worker_id:
+            self._receivers[req.worker_id] = req.receive
         chained = self._prefetch_command(req.queues[0]) if len(req.queues) == 1 else None
         woken = await self._waiter.wait([self._keys(q).wake for q in req.queues], req.timeout, chained)
         if woken:
@@ -706,6 +730,7 @@ class RedisBackend(Backend):
 
     async def remove_worker(self, worker_id: str) -> None:
         """Forget a worker; call off its prefetching waits and hand back what they held."""
+        self._receivers.pop(worker_id, None)
         if self._waiter is not None:
             await self._waiter.call_off(worker_id)
         for queue, jobs in self._prefetch.forget_worker(worker_id).items():

@@ -26,6 +26,7 @@ from redis.exceptions import (
 )
 
 from ...errors import BackendFull, BackendUnavailable, ConfigurationError
+from .client import PACKED_CLASSES, ScriptLane, TimedRedis
 from .settings import RedisSettings
 
 log = logging.getLogger("hubjobs.redis")
@@ -48,20 +49,34 @@ def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
     then fail: producers get BackendUnavailable at once while Redis is down. Blocking commands
     do not retry: the worker sees the error, logs it and reconnects with its own backoff.
     Connections are named `hubjobs:<pid>` / `hubjobs-wait:<pid>` (see CLIENT LIST). A standalone
-    client holds at most `MAX_CONNECTIONS`; more concurrent commands wait for a free one."""
+    client holds at most `MAX_CONNECTIONS`; more concurrent commands wait for a free one, and
+    bounds each command as a whole by the socket timeout (see `client.py`)."""
     options: dict[str, Any] = {
         "decode_responses": True,
         "socket_connect_timeout": settings.connect_timeout,
-        "socket_timeout": None if blocking else settings.socket_timeout,
+        "socket_timeout": None,  # standalone: TimedRedis bounds each command (redis-py's default is 5 s)
         "socket_keepalive": True,
         "retry": Retry(NoBackoff(), 0 if blocking else 1, supported_errors=(RedisConnectionError,)),
         "client_name": f"{'hubjobs-wait' if blocking else 'hubjobs'}:{os.getpid()}",
     }
     if settings.cluster:
+        options["socket_timeout"] = None if blocking else settings.socket_timeout
         return RedisCluster.from_url(settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
     pool = BlockingConnectionPool.from_url(settings.client_url, max_connections=MAX_CONNECTIONS,
                                            timeout=settings.socket_timeout, **options)
-    return Redis.from_pool(pool)
+    pool.connection_class = PACKED_CLASSES.get(pool.connection_class, pool.connection_class)
+    client = TimedRedis.from_pool(pool)
+    assert isinstance(client, TimedRedis)
+    client.command_timeout = None if blocking else settings.socket_timeout
+    return client
+
+
+def lane_client(client: RedisClient) -> ScriptLane | None:
+    """A `ScriptLane` on `client`'s pool for a caller that sends one script call at a time (a
+    queue's single adds); None for a cluster client (it routes each call itself)."""
+    if not isinstance(client, TimedRedis):
+        return None
+    return ScriptLane(client.connection_pool, client.command_timeout)
 
 
 @contextmanager

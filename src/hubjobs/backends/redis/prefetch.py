@@ -5,7 +5,9 @@ no second round trip; the worker's next claim then gets the job at once.
 What keeps it safe:
 - the prefetch claims at most the slots the worker is known to have free: what its last claim
   on the queue asked for and did not get (a worker's free slots only grow until it claims again);
-- prefetched jobs belong to that worker (its id and lease length); any claim on the queue made
+- prefetched jobs belong to that worker (its id and lease length); they go straight to the
+  worker when it waits with a receiver (`WaitForJobs.receive`), else they are held until its
+  next claim; any claim on the queue made
   meanwhile makes a prefetch still in flight stale, and stale, surplus or uncollected jobs
   (`HOLD_SECONDS`) are handed back to waiting at once without using an attempt ("released");
 - only waits on a single queue on a standalone server prefetch (a cluster pipeline cannot
@@ -16,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..base import ClaimedJob
+from ..base import ClaimedJob, JobsReceiver
 
 HOLD_SECONDS = 0.5
 """Prefetched jobs not collected by their worker within this time (or a third of their lease,
@@ -93,16 +95,24 @@ class Prefetcher:
             return None
         return PrefetchPlan(state.worker_id, state.lease_seconds, state.spare, state.epoch)
 
-    def deliver(self, queue: str, plan: PrefetchPlan, jobs: list[ClaimedJob]) -> list[ClaimedJob]:
-        """A prefetch came back: hold its jobs for the worker; returns stale ones to release."""
+    def deliver(self, queue: str, plan: PrefetchPlan, jobs: list[ClaimedJob],
+                receive: JobsReceiver | None = None) -> list[ClaimedJob]:
+        """A prefetch came back: hand its jobs to the worker's `receive` (if it takes them),
+        else hold them for its next claim; returns stale ones to release."""
         state = self._state(queue)
         if plan.epoch != state.epoch or state.worker_id != plan.worker_id:
             return jobs
         if jobs:
-            state.held.extend(jobs)
-            state.held_at = time.monotonic()
             state.spare = max(0, state.spare - len(jobs))
+            if receive is None or not receive(queue, jobs):
+                state.held.extend(jobs)
+                state.held_at = time.monotonic()
         return []
+
+    def holds(self, queue: str) -> bool:
+        """Whether jobs of `queue` are held for a worker."""
+        state = self._queues.get(queue)
+        return state is not None and bool(state.held)
 
     def expired(self) -> dict[str, list[ClaimedJob]]:
         """Held jobs nobody collected in time, by queue (removed from holding)."""

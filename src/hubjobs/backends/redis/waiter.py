@@ -5,6 +5,7 @@ A blocking call outlives a caller that stops waiting (the worker also wakes for 
 reasons, e.g. a finished job): it keeps its connection, and its outcome is used by the next
 wait. So an idle worker neither drops connections nor misses a wake-up that arrived in between.
 
+A standalone server's blocking calls run on connections the waiter keeps (see `_block_on`).
 On Redis Cluster the markers of different queues live in different slots, and one BZPOPMIN
 may only name keys of one slot: there, one blocking call per queue runs concurrently and the
 first to return ends the wait."""
@@ -17,6 +18,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ResponseError
 
 from ...errors import BackendUnavailable
 from .connection import RedisClient, translated
@@ -59,6 +64,9 @@ class WakeWaiter:
         self._where = where
         self._blockers: dict[tuple[str, ...], _Blocker] = {}
         self._failures = 0
+        self._kept: list[AbstractConnection] = []
+        """Standalone: connections of the blocking client's pool kept between blocking calls
+        (one per concurrent wait), so a wait neither takes nor returns a pooled connection."""
 
     def _groups(self, markers: Sequence[str]) -> list[tuple[str, ...]]:
         if self._cluster:
@@ -66,17 +74,44 @@ class WakeWaiter:
         return [tuple(markers)]
 
     async def _block(self, keys: tuple[str, ...], timeout: float, chained: ChainedCommand | None) -> Any:
-        with translated("waiting for jobs", self._where):
-            if chained is None:
+        if not isinstance(self._client, Redis):  # cluster: the client routes each key to its node
+            with translated("waiting for jobs", self._where):
                 return await self._client.bzpopmin(list(keys), timeout)
-            pipe = self._client.pipeline(transaction=False)
-            pipe.bzpopmin(list(keys), timeout)
-            pipe.execute_command(*chained.command)
-            popped, reply = await pipe.execute(raise_on_error=False)
-        await chained.on_reply(reply)
-        if isinstance(popped, Exception):
-            raise popped
+        pool = self._client.connection_pool
+        with translated("waiting for jobs", self._where):
+            conn = self._kept.pop() if self._kept else await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            with translated("waiting for jobs", self._where):
+                popped, reply = await self._block_on(conn, keys, timeout, chained)
+            if chained is not None:
+                await chained.on_reply(reply)
+        finally:
+            self._kept.append(conn)
         return popped
+
+    @staticmethod
+    async def _block_on(conn: AbstractConnection, keys: tuple[str, ...], timeout: float,
+                        chained: ChainedCommand | None) -> tuple[Any, Any]:
+        """Send BZPOPMIN (and the chained command behind it) and read the replies straight off
+        the connection: no pipeline or pool bookkeeping on the path from wake-up to the worker.
+        The chained command's error reply is returned as its reply; a connection left with a
+        reply unread is dropped (redis-py also drops one whose read was cancelled)."""
+        commands: list[tuple[Any, ...]] = [("BZPOPMIN", *keys, timeout)]
+        if chained is not None:
+            commands.append(chained.command)
+        await conn.send_packed_command(conn.pack_commands(commands))
+        try:
+            popped = await conn.read_response()
+        except ResponseError:
+            await conn.disconnect()
+            raise
+        if chained is None:
+            return popped, None
+        try:
+            reply = await conn.read_response()
+        except ResponseError as exc:
+            reply = exc
+        return popped, reply
 
     def _blocker(self, keys: tuple[str, ...], timeout: float, chained: ChainedCommand | None = None) -> _Blocker:
         current = self._blockers.get(keys)
@@ -149,10 +184,14 @@ class WakeWaiter:
             await asyncio.gather(*(b.task for _k, b in mine), return_exceptions=True)
 
     async def close(self) -> None:
-        """Stop every blocking call."""
+        """Stop every blocking call; give the kept connections back to the pool."""
         tasks = [b.task for b in self._blockers.values()]
         self._blockers.clear()
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        kept, self._kept = self._kept, []
+        if isinstance(self._client, Redis):
+            for conn in kept:
+                await self._client.connection_pool.release(conn)

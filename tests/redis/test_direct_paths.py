@@ -1,0 +1,85 @@
+"""The short paths to the socket (backends/redis/client.py): a queue's single adds go through
+its own kept connection (ScriptLane), commands are packed by hiredis, and each command is bounded
+by the socket timeout. They must keep every guarantee of the client's ordinary path: a killed
+connection is reopened, a flushed script cache is refilled, a frozen server gives a typed
+error in time, and a value Redis cannot take is named."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from redis.exceptions import DataError
+
+from hubjobs import App, BackendUnavailable
+from hubjobs.backends.redis.client import pack_command
+from tests.redis.servers import RedisServer
+
+
+def _kill_my_connections(server: RedisServer) -> int:
+    admin = server.client()
+    try:
+        mine = [c["id"] for c in admin.client_list() if c.get("name") == f"hubjobs:{os.getpid()}"]
+        return sum(int(admin.client_kill_filter(_id=cid) or 0) for cid in mine)
+    finally:
+        admin.close()
+
+
+async def test_adds_go_on_after_their_connection_is_killed(redis_server: RedisServer) -> None:
+    app = App(f"{redis_server.url}?prefix=lane")
+    q = app.queue("q")
+    try:
+        await q.aadd("noop", {"i": 0})
+        assert _kill_my_connections(redis_server) >= 1
+        job = await q.aadd("noop", {"i": 1})  # reconnects and sends again, once
+        assert (await q.aget(job.id)) is not None
+        assert (await q.acounts())["waiting"] == 2
+    finally:
+        await app.aclose()
+        app.close()
+
+
+async def test_adds_reload_the_script_after_a_script_flush(redis_server: RedisServer) -> None:
+    app = App(f"{redis_server.url}?prefix=lane")
+    q = app.queue("q")
+    try:
+        await q.aadd("noop", {"i": 0})
+        admin = redis_server.client()
+        admin.script_flush()
+        admin.close()
+        await q.aadd("noop", {"i": 1})
+        assert (await q.acounts())["waiting"] == 2
+    finally:
+        await app.aclose()
+        app.close()
+
+
+async def test_an_add_to_a_frozen_server_fails_typed_within_the_socket_timeout(redis_server: RedisServer) -> None:
+    app = App(f"{redis_server.url}?prefix=lane&socket_timeout=0.5")
+    q = app.queue("q")
+    try:
+        await q.aadd("noop", {"i": 0})
+        freezer = threading.Thread(target=lambda: redis_server.client().execute_command("DEBUG", "SLEEP", "3"))
+        freezer.start()
+        await asyncio.sleep(0.2)  # let DEBUG SLEEP reach the server first
+        began = time.monotonic()
+        with pytest.raises(BackendUnavailable, match="adding jobs"):
+            await q.aadd("noop", {"i": 1})
+        assert time.monotonic() - began < 2.5
+        freezer.join()
+        await q.aadd("noop", {"i": 2})  # the dropped connection is reopened
+    finally:
+        await app.aclose()
+        app.close()
+
+
+def test_commands_are_packed_like_redis_py_packs_them() -> None:
+    assert pack_command("SET", "k", 1.5, 10, b"x", "é") == [
+        b"*6\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\n1.5\r\n$2\r\n10\r\n$1\r\nx\r\n$2\r\n\xc3\xa9\r\n"]
+    assert pack_command("CLIENT SETNAME", "n") == [b"*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$1\r\nn\r\n"]
+    with pytest.raises(DataError, match="None"):
+        pack_command("SET", "k", None)
