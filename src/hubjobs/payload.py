@@ -41,16 +41,24 @@ def check_depth(data: Any, max_depth: int) -> None:
 
 
 def encode_data(data: Any, limits: PayloadLimits = PayloadLimits()) -> str:
-    """Validate and encode job data as compact JSON text."""
-    check_depth(data, limits.max_depth)
+    """Validate and encode job data as compact JSON text.
+
+    The checks cost little on the common small job: nesting is walked only when the text has
+    more brackets than the depth limit (each level adds one), and the UTF-8 size is counted only
+    when the text could exceed the limit (at most 4 bytes per character)."""
     try:
         text = _ENCODER.encode(data)
+    except RecursionError:
+        raise InvalidJobData(f"job data nests deeper than {limits.max_depth} levels") from None
     except (TypeError, ValueError) as exc:
         raise InvalidJobData(f"job data must be JSON-serialisable: {exc}") from None
-    size = len(text.encode("utf-8"))
-    if size > limits.max_bytes:
-        raise InvalidJobData(f"job data is {size} bytes encoded, over the limit of {limits.max_bytes} bytes "
-                             f"({limits.max_bytes / 1024:g} KiB)")
+    if text.count("[") + text.count("{") > limits.max_depth:
+        check_depth(data, limits.max_depth)
+    if len(text) * 4 > limits.max_bytes:
+        size = len(text.encode("utf-8"))
+        if size > limits.max_bytes:
+            raise InvalidJobData(f"job data is {size} bytes encoded, over the limit of {limits.max_bytes} bytes "
+                                 f"({limits.max_bytes / 1024:g} KiB)")
     return text
 
 

@@ -1,8 +1,9 @@
-"""The short paths to the socket (backends/redis/client.py): a queue's single adds go through
-its own kept connection (ScriptLane), commands are packed by hiredis, and each command is bounded
-by the socket timeout. They must keep every guarantee of the client's ordinary path: a killed
-connection is reopened, a flushed script cache is refilled, a frozen server gives a typed
-error in time, and a value Redis cannot take is named."""
+"""The short paths to the socket (backends/redis/client.py, wake_connection.py): a queue's
+single adds go through its own kept connection (ScriptLane), blocking waits through a connection
+whose replies are handled as they arrive, commands are packed by hiredis, and each command is
+bounded by the socket timeout. They keep every guarantee of the client's ordinary path: a killed
+connection is reopened, a flushed script cache is refilled, a frozen server gives a typed error
+in time, and a value Redis cannot take is named."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import asyncio
 import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from redis.exceptions import DataError
 
 from hubjobs import App, BackendUnavailable
+from hubjobs.backends.base import WaitForJobs
+from hubjobs.backends.redis import RedisBackend
 from hubjobs.backends.redis.client import pack_command
+from tests.helpers import wait_until
 from tests.redis.servers import RedisServer
 
 
@@ -83,3 +86,29 @@ def test_commands_are_packed_like_redis_py_packs_them() -> None:
     assert pack_command("CLIENT SETNAME", "n") == [b"*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$1\r\nn\r\n"]
     with pytest.raises(DataError, match="None"):
         pack_command("SET", "k", None)
+
+
+async def test_a_killed_wake_connection_is_reopened(redis_server: RedisServer) -> None:
+    backend = RedisBackend(f"{redis_server.url}?prefix=wake")
+    await backend.open()
+    producer = App(f"{redis_server.url}?prefix=wake")
+    try:
+        waiting = asyncio.create_task(backend.wait_for_jobs(WaitForJobs(["q"], 30)))
+        admin = redis_server.client()
+
+        def blocked() -> list[str]:
+            return [c["id"] for c in admin.client_list()
+                    if c.get("name") == f"hubjobs-wait:{os.getpid()}" and c.get("cmd") == "bzpopmin"]
+
+        [victim] = await wait_until(blocked, what="the wait blocked in Redis")
+        admin.client_kill_filter(_id=victim)
+        await asyncio.wait_for(waiting, 10)  # reported as a wake-up after a short backoff
+        waiting = asyncio.create_task(backend.wait_for_jobs(WaitForJobs(["q"], 30)))
+        await wait_until(blocked, what="a new connection, introduced by name, blocked again")
+        await producer.queue("q").aadd("noop", {})
+        await asyncio.wait_for(waiting, 10)
+        admin.close()
+    finally:
+        await backend.close()
+        await producer.aclose()
+        producer.close()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import logging
 import math
+import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -37,8 +37,8 @@ from ..base import (
     Heartbeat,
     JobIds,
     JobOutcome,
-    JobsReceiver,
     JobRef,
+    JobsReceiver,
     LeaseStatus,
     ListJobs,
     LogLine,
@@ -60,12 +60,12 @@ from ..base import (
     WaitForJobs,
     WorkerInfo,
 )
+from ..event_batches import encode_events
 from .batching import AddCoalescer
+from .client import ScriptLane
 from .clock import ServerClock
 from .codec import CorruptJob, JobCodec, load_id, store_id
-from .client import ScriptLane
 from .connection import RedisClient, check_server, lane_client, make_client, translated
-from ..event_batches import encode_events
 from .events import FIELD, decode_entries, entries_to_keep, parse_cursor
 from .keys import QueueKeys, global_keys, queue_keys
 from .prefetch import HOLD_SECONDS, Prefetcher, PrefetchPlan
@@ -339,6 +339,14 @@ class RedisBackend(Backend):
     # ------------------------------------------------------------ the worker's cycle
 
     async def _decode_claimed(self, queue: str, reply: Any, token: str, worker_id: str) -> list[ClaimedJob]:
+        claimed, corrupt = self._decode_claimed_now(queue, reply, token, worker_id)
+        if corrupt:
+            await self._fail_corrupt(queue, token, corrupt)
+        return claimed
+
+    def _decode_claimed_now(self, queue: str, reply: Any, token: str,
+                            worker_id: str) -> tuple[list[ClaimedJob], list[tuple[str, str]]]:
+        """A claim reply's jobs, and the (id, reason) of those that cannot be decoded."""
         now_text, expires_text, flat, next_due = reply
         started, expires = float(now_text), float(expires_text)
         self._clock.sample(started)
@@ -354,9 +362,7 @@ class RedisBackend(Backend):
                 corrupt.append((load_id(fields[0]), str(exc)))
                 continue
             claimed.append(ClaimedJob(job, token, expires))
-        if corrupt:
-            await self._fail_corrupt(queue, token, corrupt)
-        return claimed
+        return claimed, corrupt
 
     async def _fail_corrupt(self, queue: str, token: str, corrupt: list[tuple[str, str]]) -> None:
         outcomes = [JobOutcome(job_id, token, "failed", error=f"corrupt job in storage: {reason}",
@@ -395,27 +401,46 @@ class RedisBackend(Backend):
             except Exception as exc:  # noqa: BLE001 - logged; their leases expire and recovery requeues them
                 log.warning("could not hand back %d prefetched job(s) of queue %s: %s", len(jobs), queue, exc)
 
-    async def _prefetched(self, queue: str, plan: PrefetchPlan, token: str, reply: Any) -> None:
-        """The reply of a claim pipelined behind a wait: hold the jobs for their worker."""
+    def _prefetched(self, queue: str, plan: PrefetchPlan, token: str, reply: Any) -> None:
+        """The reply of a claim chained behind a wait, handled the moment it arrives (from the
+        connection's read callback): its jobs go to the waiting worker or are held for it; what
+        needs Redis again (handing back stale jobs, failing corrupt ones, reloading the script)
+        runs in a task of its own."""
         if isinstance(reply, Exception):
             if "NOSCRIPT" in str(reply) and self._scripts is not None:
-                with self._translated("loading scripts"):
-                    await self._c.script_load(self._sources["claim_jobs"])
+                self._spawn(self._reload_script("claim_jobs"), f"reloading the claim script of queue {queue}")
             else:
                 log.warning("prefetching claim on queue %s failed: %s", queue, reply)
             return
-        jobs = await self._decode_claimed(queue, reply, token, plan.worker_id)
+        jobs, corrupt = self._decode_claimed_now(queue, reply, token, plan.worker_id)
+        if corrupt:
+            self._spawn(self._fail_corrupt(queue, token, corrupt), f"failing corrupt jobs of queue {queue}")
         stale = self._prefetch.deliver(queue, plan, jobs, self._receivers.get(plan.worker_id))
         if stale:
-            await self._release(queue, stale)
+            self._spawn(self._release(queue, stale), f"handing back {len(stale)} prefetched job(s) of queue {queue}")
         elif self._prefetch.holds(queue):
             loop = asyncio.get_running_loop()
             loop.call_later(min(HOLD_SECONDS, plan.lease_seconds / 3) * 1.1, self._spawn_release_expired)
 
-    def _spawn_release_expired(self) -> None:
-        task = asyncio.ensure_future(self._release_expired())
+    async def _reload_script(self, operation: str) -> None:
+        with self._translated("loading scripts"):
+            await self._c.script_load(self._sources[operation])
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run follow-up work in a task the backend tracks (cancelled on close); its failure is
+        logged: leases expire and recovery requeues whatever it was about."""
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def finished(t: asyncio.Future[None]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("%s failed: %s", what, t.exception())
+
+        task.add_done_callback(finished)
+
+    def _spawn_release_expired(self) -> None:
+        self._spawn(self._release_expired(), "handing back prefetched jobs")
 
     @staticmethod
     def _outcome_args(o: JobOutcome) -> list[Any]:
@@ -520,9 +545,9 @@ class RedisBackend(Backend):
         command = ("EVALSHA", self._scripts["claim_jobs"].sha, len(keys.script_keys), *keys.script_keys, keys.base,
                    plan.limit, _us(plan.lease_seconds), token, plan.worker_id)
 
-        async def on_reply(reply: Any) -> None:
+        def on_reply(reply: Any) -> None:
             try:
-                await self._prefetched(queue, plan, token, reply)
+                self._prefetched(queue, plan, token, reply)
             except Exception:  # never break the wait: the leases expire and recovery requeues
                 log.exception("could not take prefetched jobs of queue %s", queue)
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import hiredis
+
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -26,9 +27,7 @@ def pack_command(*args: Any) -> list[bytes]:
     """One command in the Redis protocol. Like redis-py, a first argument with spaces
     ("CLIENT SETNAME") is split into words."""
     head = args[0]
-    if isinstance(head, str) and " " in head:
-        args = (*head.split(), *args[1:])
-    elif isinstance(head, bytes) and b" " in head:
+    if isinstance(head, str) and " " in head or isinstance(head, bytes) and b" " in head:
         args = (*head.split(), *args[1:])
     try:
         return [hiredis.pack_command(args)]

@@ -5,7 +5,6 @@ a reader can resume in the middle of an entry."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from typing import Any

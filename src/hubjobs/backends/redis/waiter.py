@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from redis.exceptions import ResponseError
 
 from ...errors import BackendUnavailable
 from .connection import RedisClient, translated
+from .wake_connection import WakeAddress, WakeConnection, reply_error
 
 log = logging.getLogger("hubjobs.redis")
 
@@ -38,10 +39,11 @@ network) and replaced."""
 class ChainedCommand:
     """A command pipelined behind the blocking call on the same connection: Redis runs it the
     moment the blocking call returns. `on_reply` gets its reply (or error) before the wait
-    reports the wake-up, whether or not anyone is still waiting."""
+    reports the wake-up, whether or not anyone is still waiting; on a `WakeConnection`, from
+    inside the read callback itself, so it must not block and must not raise."""
 
     command: tuple[Any, ...]
-    on_reply: Callable[[Any], Awaitable[None]]
+    on_reply: Callable[[Any], None]
     owner: str = ""
     """Who the command works for (a worker id), so that it can be called off."""
 
@@ -60,6 +62,11 @@ class WakeWaiter:
 
     def __init__(self, client: RedisClient, *, cluster: bool, where: str) -> None:
         self._client = client
+        self._address = None if not isinstance(client, Redis) else WakeAddress.supported(
+            client.connection_pool.connection_class, client.connection_pool.connection_kwargs)
+        self._direct: list[WakeConnection] = []
+        """Connections of our own for blocking waits (see `wake_connection.py`), one per
+        concurrent wait, kept between waits."""
         self._cluster = cluster
         self._where = where
         self._blockers: dict[tuple[str, ...], _Blocker] = {}
@@ -77,6 +84,8 @@ class WakeWaiter:
         if not isinstance(self._client, Redis):  # cluster: the client routes each key to its node
             with translated("waiting for jobs", self._where):
                 return await self._client.bzpopmin(list(keys), timeout)
+        if self._address is not None:
+            return await self._block_direct(keys, timeout, chained)
         pool = self._client.connection_pool
         with translated("waiting for jobs", self._where):
             conn = self._kept.pop() if self._kept else await pool.get_connection()  # type: ignore[no-untyped-call]
@@ -84,10 +93,46 @@ class WakeWaiter:
             with translated("waiting for jobs", self._where):
                 popped, reply = await self._block_on(conn, keys, timeout, chained)
             if chained is not None:
-                await chained.on_reply(reply)
+                chained.on_reply(reply)
         finally:
             self._kept.append(conn)
         return popped
+
+    async def _block_direct(self, keys: tuple[str, ...], timeout: float, chained: ChainedCommand | None) -> Any:
+        """BZPOPMIN (and the chained command) on a connection of our own: the chained reply is
+        handled inside the read callback that parses it."""
+        assert self._address is not None
+        conn = self._direct.pop() if self._direct else WakeConnection(self._address)
+        try:
+            with translated("waiting for jobs", self._where):
+                await conn.open()
+                future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+                def done(replies: list[Any]) -> None:
+                    if chained is not None:
+                        chained.on_reply(replies[1])
+                    error = reply_error(replies[0])
+                    if future.done():
+                        return
+                    if error is not None:
+                        future.set_exception(error)
+                    else:
+                        future.set_result(replies[0])
+
+                def failed(exc: BaseException) -> None:
+                    if not future.done():
+                        future.set_exception(exc)
+
+                commands: list[tuple[Any, ...]] = [("BZPOPMIN", *keys, timeout)]
+                if chained is not None:
+                    commands.append(chained.command)
+                conn.send(commands, done, failed)
+                return await future
+        except BaseException:
+            conn.close()  # a wait cut short (or failed) leaves nothing queued on the connection
+            raise
+        finally:
+            self._direct.append(conn)
 
     @staticmethod
     async def _block_on(conn: AbstractConnection, keys: tuple[str, ...], timeout: float,
@@ -191,6 +236,9 @@ class WakeWaiter:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        for direct in self._direct:
+            direct.close()
+        self._direct = []
         kept, self._kept = self._kept, []
         if isinstance(self._client, Redis):
             for conn in kept:
