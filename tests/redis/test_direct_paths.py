@@ -13,12 +13,14 @@ import threading
 import time
 
 import pytest
+from redis.asyncio.connection import SSLConnection
 from redis.exceptions import DataError
 
 from hubjobs import App, BackendUnavailable
-from hubjobs.backends.base import WaitForJobs
+from hubjobs.backends.base import ClaimedJob, ClaimJobs, WaitForJobs
 from hubjobs.backends.redis import RedisBackend
-from hubjobs.backends.redis.client import pack_command
+from hubjobs.backends.redis.client import PackedConnection, pack_command
+from hubjobs.backends.redis.wake_connection import WakeAddress
 from tests.helpers import wait_until
 from tests.redis.servers import RedisServer
 
@@ -112,3 +114,44 @@ async def test_a_killed_wake_connection_is_reopened(redis_server: RedisServer) -
         await backend.close()
         await producer.aclose()
         producer.close()
+
+
+async def test_the_wake_connection_logs_in_and_selects_the_database(redis_server: RedisServer) -> None:
+    admin = redis_server.client()
+    admin.execute_command("ACL", "SETUSER", "worker", "on", ">s3cret", "~*", "&*", "+@all")
+    url = f"redis://worker:s3cret@127.0.0.1:{redis_server.port}/3?prefix=auth"
+    backend = RedisBackend(url)
+    await backend.open()
+    producer = App(url)
+    try:
+        await backend.claim_jobs(ClaimJobs("q", "w1", 1, 30))  # w1 has a free slot: the wait claims for it
+        received: list[str] = []
+
+        def receive(_queue: str, jobs: list[ClaimedJob]) -> bool:
+            received.extend(cj.job.id for cj in jobs)
+            return True
+
+        waiting = asyncio.create_task(backend.wait_for_jobs(WaitForJobs(["q"], 30, worker_id="w1", receive=receive)))
+
+        def waits() -> list[dict[str, str]]:
+            return [c for c in admin.client_list()
+                    if c.get("name") == f"hubjobs-wait:{os.getpid()}" and c.get("cmd") == "bzpopmin"]
+
+        [conn] = await wait_until(waits, what="the wait blocked in Redis")
+        assert conn["user"] == "worker" and conn["db"] == "3"
+        job = await producer.queue("q").aadd("noop", {})
+        await asyncio.wait_for(waiting, 10)
+        assert received == [job.id]
+    finally:
+        admin.close()
+        await backend.close()
+        await producer.aclose()
+        producer.close()
+
+
+def test_urls_the_wake_connection_cannot_speak_keep_the_clients_connections() -> None:
+    assert WakeAddress.supported(SSLConnection, {"host": "h", "port": 1}) is None
+    assert WakeAddress.supported(PackedConnection, {"host": "h", "port": 1, "protocol": 3}) is None
+    assert WakeAddress.supported(PackedConnection, {"host": "h", "port": 1, "credential_provider": object()}) is None
+    address = WakeAddress.supported(PackedConnection, {"host": "h", "port": 7, "db": 2, "client_name": "n"})
+    assert address == WakeAddress(host="h", port=7, db=2, client_name="n")

@@ -18,12 +18,16 @@ from tests.backends.redis import cleanup, make_url
 from tests.helpers import running_worker, state_is, wait_until
 
 
-@pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[RedisBackend, App]]:
-    """A backend used as a worker would use it, and a producer App on the same prefix."""
+@pytest.fixture(params=["wake connection", "client connections"])
+async def pair(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[RedisBackend, App]]:
+    """A backend used as a worker would use it, and a producer App on the same prefix. Its
+    waits run on its own wake connection, or (as for a TLS URL) on the blocking client's."""
     url = make_url(tmp_path, "prefetch")
     backend = RedisBackend(url)
     await backend.open()
+    if request.param == "client connections":
+        assert backend._waiter is not None
+        backend._waiter._address = None
     producer = App(url)
     producer.queue("q")
     yield backend, producer
