@@ -13,6 +13,7 @@ blocking client's own connections."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -25,6 +26,8 @@ from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import AuthenticationError, ConnectionError, ResponseError
 
 from .client import pack_command
+
+log = logging.getLogger("hubjobs.redis")
 
 _PLAIN_KWARGS = frozenset({
     "host", "port", "path", "db", "username", "password", "client_name", "socket_connect_timeout",
@@ -78,7 +81,7 @@ class _Replies(asyncio.Protocol):
     """Parses replies as they arrive and hands each request's replies, in order, to it."""
 
     def __init__(self) -> None:
-        self._parser = hiredis.Reader(encoding="utf-8", errors="replace")
+        self._parser = hiredis.Reader(encoding="utf-8")  # strict, as the client's decode_responses
         self._expected: deque[_Expected] = deque()
         self.transport: asyncio.Transport | None = None
         self.lost: BaseException | None = None
@@ -96,17 +99,32 @@ class _Replies(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._parser.feed(data)
         while self._expected:
-            reply = self._parser.gets()
+            try:
+                reply = self._parser.gets()
+            except Exception as exc:  # noqa: BLE001 - e.g. not UTF-8: the replies can no longer be matched
+                self._give_up(ConnectionError(f"a reply from Redis could not be decoded: {exc}"))
+                return
             if reply is False:
                 return
             request = self._expected[0]
             request.replies.append(reply)
             if len(request.replies) == request.count:
                 self._expected.popleft()
-                request.done(request.replies)
+                try:
+                    request.done(request.replies)
+                except Exception:  # a handler's bug must not break the connection for the others
+                    log.exception("handling a reply on the wake-up connection failed")
+
+    def _give_up(self, error: ConnectionError) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+        self.connection_lost(error)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = ConnectionError(f"connection lost: {exc}" if exc else "connection closed by the server")
+        if self.lost is not None:
+            return
+        self.lost = exc if isinstance(exc, ConnectionError) else ConnectionError(
+            f"connection lost: {exc}" if exc else "connection closed by the server")
         expected, self._expected = self._expected, deque()
         for request in expected:
             request.failed(self.lost)
