@@ -134,3 +134,15 @@ async def test_jobs_a_receiver_declines_wait_for_the_next_claim(pair: tuple[Redi
     await asyncio.wait_for(waiting, 10)
     [claimed] = await backend.claim_jobs(ClaimJobs("q", "w1", 2, 30))
     assert claimed.job.id == job.id
+
+
+async def test_a_claim_that_leaves_jobs_of_another_priority_wakes_another_worker(
+        pair: tuple[RedisBackend, App]) -> None:
+    backend, producer = pair
+    await producer.queue("q").aadd("noop", {}, priority=1)
+    await producer.queue("q").aadd("noop", {}, priority=5)
+    wake = backend._keys("q").wake
+    await backend.client.delete(wake)  # as if an idle worker had taken the add's wake-up
+    [claimed] = await backend.claim_jobs(ClaimJobs("q", "w1", 1, 30))
+    assert claimed.job.options.priority == 1
+    assert await backend.client.exists(wake)  # the priority-5 job is left: another worker is woken

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -79,29 +78,38 @@ def lane_client(client: RedisClient) -> ScriptLane | None:
     return ScriptLane(client.connection_pool, client.command_timeout)
 
 
-@contextmanager
-def translated(what: str, where: str, queue: str | None = None) -> Iterator[None]:
+class translated:
     """Raise BackendFull for Redis out-of-memory refusals and BackendUnavailable when Redis
-    cannot be reached or cannot serve now, naming the operation (on `queue`) and the server."""
-    try:
-        yield
-    except OutOfMemoryError as exc:
-        what = what if queue is None else f"{what} on queue {queue!r}"
-        raise BackendFull(f"Redis at {where} is out of memory (maxmemory reached) while {what}: {exc}. "
-                          "Free memory (finish or clean jobs) or raise maxmemory") from None
-    except ResponseError as exc:
-        what = what if queue is None else f"{what} on queue {queue!r}"
-        text = str(exc)
-        if text.startswith("OOM") or "OOM command not allowed" in text:
-            raise BackendFull(f"Redis at {where} is out of memory (maxmemory reached) while {what}: {text}. "
+    cannot be reached or cannot serve now, naming the operation (on `queue`) and the server.
+    (A plain class rather than a generator context manager: it sits on every command's path.)"""
+
+    __slots__ = ("queue", "what", "where")
+
+    def __init__(self, what: str, where: str, queue: str | None = None) -> None:
+        self.what, self.where, self.queue = what, where, queue
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 _tb: TracebackType | None) -> None:
+        if exc is None:
+            return
+        what = self.what if self.queue is None else f"{self.what} on queue {self.queue!r}"
+        if isinstance(exc, OutOfMemoryError):
+            raise BackendFull(f"Redis at {self.where} is out of memory (maxmemory reached) while {what}: {exc}. "
                               "Free memory (finish or clean jobs) or raise maxmemory") from None
-        if text.startswith(_UNAVAILABLE_REPLIES):
-            raise BackendUnavailable(f"Redis at {where} cannot serve while {what}: {text}") from None
-        raise
-    except (RedisConnectionError, RedisTimeoutError, RedisClusterException, OSError, TimeoutError) as exc:
-        what = what if queue is None else f"{what} on queue {queue!r}"
-        raise BackendUnavailable(f"Redis at {where} is unreachable while {what}: "
-                                 f"{type(exc).__name__}: {exc}") from None
+        if isinstance(exc, ResponseError):
+            text = str(exc)
+            if text.startswith("OOM") or "OOM command not allowed" in text:
+                raise BackendFull(f"Redis at {self.where} is out of memory (maxmemory reached) while {what}: "
+                                  f"{text}. Free memory (finish or clean jobs) or raise maxmemory") from None
+            if text.startswith(_UNAVAILABLE_REPLIES):
+                raise BackendUnavailable(f"Redis at {self.where} cannot serve while {what}: {text}") from None
+            return
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError, RedisClusterException, OSError, TimeoutError)):
+            raise BackendUnavailable(f"Redis at {self.where} is unreachable while {what}: "
+                                     f"{type(exc).__name__}: {exc}") from None
 
 
 def _node_infos(reply: Any) -> list[dict[str, Any]]:

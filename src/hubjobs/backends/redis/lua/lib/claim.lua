@@ -2,6 +2,7 @@
 -- promotion of due delayed jobs and the claim itself (pause, global concurrency, rate limit).
 
 local PROMOTE_BATCH = 1000
+local PRIO_BATCH = 16
 
 -- the queue settings used by claims: paused, rate_max, rate_period, concurrency, next_due
 local function read_settings()
@@ -50,18 +51,28 @@ local function claim(cfg, limit, lease_us, token, worker, now)
   local out, leases, active, starts = {}, {}, {}, {}
   local started = secs(now)
   local expires = ustr(now + lease_us)
-  local taken, more = 0, false
+  local taken = 0
+  -- priorities with a waiting list, lowest first, read PRIO_BATCH at a time
+  local prios = redis.call('ZRANGE', W, 0, PRIO_BATCH - 1)
+  local pi = 1
   while taken < limit do
-    local top = redis.call('ZRANGE', W, 0, 0)
-    if #top == 0 then break end
-    local p = top[1]
+    if pi > #prios then
+      if #prios < PRIO_BATCH then break end
+      prios = redis.call('ZRANGE', W, 0, PRIO_BATCH - 1)
+      pi = 1
+      if #prios == 0 then break end
+    end
+    local p = prios[pi]
     local want = limit - taken
     local ids = redis.call('LPOP', waiting_key(p), want)
-    more = false
     if not ids then
       redis.call('ZREM', W, p)
+      pi = pi + 1
     else
-      if #ids < want then redis.call('ZREM', W, p) else more = true end
+      if #ids < want then
+        redis.call('ZREM', W, p)
+        pi = pi + 1
+      end
       for _, id in ipairs(ids) do
         local v = redis.call('HMGET', J, id, id .. '\0m', id .. '\0g', id .. '\0x', id .. '\0e')
         if v[1] then
@@ -93,7 +104,8 @@ local function claim(cfg, limit, lease_us, token, worker, now)
     zadd_pairs(A, active)
     if rate_max and rate_period then zadd_pairs(R, starts) end
     -- jobs are left and this claimer is full: let another idle worker look
-    if more and taken == limit then wake() end
+    -- jobs left (in the last list or another priority's): wake another idle worker
+    if taken == limit and (pi <= #prios or #prios == PRIO_BATCH) then wake() end
   end
   return out
 end
