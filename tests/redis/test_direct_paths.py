@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio.connection import SSLConnection
@@ -34,52 +36,56 @@ def _kill_my_connections(server: RedisServer) -> int:
         admin.close()
 
 
-async def test_adds_go_on_after_their_connection_is_killed(redis_server: RedisServer) -> None:
-    app = App(f"{redis_server.url}?prefix=lane")
-    q = app.queue("q")
-    try:
-        await q.aadd("noop", {"i": 0})
-        assert _kill_my_connections(redis_server) >= 1
-        job = await q.aadd("noop", {"i": 1})  # reconnects and sends again, once
-        assert (await q.aget(job.id)) is not None
-        assert (await q.acounts())["waiting"] == 2
-    finally:
-        await app.aclose()
-        app.close()
-
-
-async def test_adds_reload_the_script_after_a_script_flush(redis_server: RedisServer) -> None:
-    app = App(f"{redis_server.url}?prefix=lane")
-    q = app.queue("q")
-    try:
-        await q.aadd("noop", {"i": 0})
-        admin = redis_server.client()
-        admin.script_flush()
-        admin.close()
-        await q.aadd("noop", {"i": 1})
-        assert (await q.acounts())["waiting"] == 2
-    finally:
-        await app.aclose()
-        app.close()
-
-
-async def test_an_add_to_a_frozen_server_fails_typed_within_the_socket_timeout(redis_server: RedisServer) -> None:
+@pytest.fixture
+async def lane_app(redis_server: RedisServer) -> AsyncIterator[App]:
+    """A producer App on the private server (socket timeout 0.5 s) with one job added, so its
+    queue's add lane holds a connection."""
     app = App(f"{redis_server.url}?prefix=lane&socket_timeout=0.5")
-    q = app.queue("q")
-    try:
-        await q.aadd("noop", {"i": 0})
-        freezer = threading.Thread(target=lambda: redis_server.client().execute_command("DEBUG", "SLEEP", "3"))
-        freezer.start()
-        await asyncio.sleep(0.2)  # let DEBUG SLEEP reach the server first
-        began = time.monotonic()
-        with pytest.raises(BackendUnavailable, match="adding jobs"):
-            await q.aadd("noop", {"i": 1})
-        assert time.monotonic() - began < 2.5
-        freezer.join()
-        await q.aadd("noop", {"i": 2})  # the dropped connection is reopened
-    finally:
-        await app.aclose()
-        app.close()
+    await app.queue("q").aadd("noop", {"i": 0})
+    yield app
+    await app.aclose()
+    app.close()
+
+
+def _frozen(server: RedisServer) -> bool:
+    """Whether the server is stuck: a PING on a plain socket gets no answer within 50 ms."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=1) as sock:
+        sock.settimeout(0.05)
+        sock.sendall(b"PING\r\n")
+        try:
+            return not sock.recv(16)
+        except TimeoutError:
+            return True
+
+
+async def test_adds_go_on_after_their_connection_is_killed(redis_server: RedisServer, lane_app: App) -> None:
+    q = lane_app.queue("q")
+    assert _kill_my_connections(redis_server) >= 1
+    job = await q.aadd("noop", {"i": 1})  # reconnects and sends again, once
+    assert (await q.aget(job.id)) is not None
+    assert (await q.acounts())["waiting"] == 2
+
+
+async def test_adds_reload_the_script_after_a_script_flush(redis_server: RedisServer, lane_app: App) -> None:
+    admin = redis_server.client()
+    admin.script_flush()
+    admin.close()
+    await lane_app.queue("q").aadd("noop", {"i": 1})
+    assert (await lane_app.queue("q").acounts())["waiting"] == 2
+
+
+async def test_an_add_to_a_frozen_server_fails_typed_within_the_socket_timeout(
+        redis_server: RedisServer, lane_app: App) -> None:
+    q = lane_app.queue("q")
+    freezer = threading.Thread(target=lambda: redis_server.client().execute_command("DEBUG", "SLEEP", "3"))
+    freezer.start()
+    await wait_until(lambda: _frozen(redis_server), what="DEBUG SLEEP freezing the server")
+    began = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="adding jobs"):
+        await q.aadd("noop", {"i": 1})
+    assert time.monotonic() - began < 2.0
+    freezer.join()
+    await q.aadd("noop", {"i": 2})  # the dropped connection is reopened
 
 
 def test_commands_are_packed_like_redis_py_packs_them() -> None:

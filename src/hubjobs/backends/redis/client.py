@@ -37,28 +37,24 @@ def pack_command(*args: Any) -> list[bytes]:
                         "only str, bytes, int and float can be sent") from None
 
 
-class PackedConnection(Connection):
+class _HiredisPacking:
+    """Packs commands with hiredis (see `pack_command`)."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        """See `pack_command`."""
+        return pack_command(*args)
+
+
+class PackedConnection(_HiredisPacking, Connection):
     """A TCP connection packing with hiredis."""
 
-    def pack_command(self, *args: Any) -> list[bytes]:
-        """See `pack_command`."""
-        return pack_command(*args)
 
-
-class PackedSSLConnection(SSLConnection):
+class PackedSSLConnection(_HiredisPacking, SSLConnection):
     """A TLS connection packing with hiredis."""
 
-    def pack_command(self, *args: Any) -> list[bytes]:
-        """See `pack_command`."""
-        return pack_command(*args)
 
-
-class PackedUnixConnection(UnixDomainSocketConnection):
+class PackedUnixConnection(_HiredisPacking, UnixDomainSocketConnection):
     """A Unix-socket connection packing with hiredis."""
-
-    def pack_command(self, *args: Any) -> list[bytes]:
-        """See `pack_command`."""
-        return pack_command(*args)
 
 
 PACKED_CLASSES: dict[type[AbstractConnection], type[AbstractConnection]] = {
