@@ -307,7 +307,29 @@ class RedisBackend(Backend):
             self._lanes[queue] = lane_client(self.client) if len(self._lanes) < MAX_ADD_LANES else None
         return await self._add_many(queue, jobs, self._lanes[queue])
 
+    async def _add_one(self, queue: str, job: NewJob, lane: ScriptLane | None) -> AddedJob | None:
+        """A job that waits now, with the lean `add_job` script; None when its id exists."""
+        keys = self._keys(queue)
+        layout = keys.script_keys
+        key_args = (layout[0], layout[1], layout[9])  # J, W, K
+        args = (keys.base, store_id(job.id), job.options.priority, self._codec.pack_tail(job))
+        if self._scripts is None:
+            raise RuntimeError("the Redis backend is not open: call open() first")
+        script = self._scripts["add_job"]
+        with translated("adding jobs", self.settings.display, queue):
+            if lane is not None:
+                created = await lane.evalsha(script.sha, script.script, key_args, args)
+            else:
+                created = await script(keys=key_args, args=args)
+        if created is None:
+            return None
+        return AddedJob(job.id, True, JobState.WAITING, float(created))
+
     async def _add_many(self, queue: str, jobs: Sequence[NewJob], lane: ScriptLane | None = None) -> list[AddedJob]:
+        if len(jobs) == 1 and jobs[0].delay <= 0 and jobs[0].run_at is None:
+            added = await self._add_one(queue, jobs[0], lane)
+            if added is not None:
+                return [added]  # else the id exists: add_jobs below reports its state
         if any(job.delay > 0 or job.run_at is not None for job in jobs):
             self._forget_next_due(queue)
         out: list[AddedJob] = []

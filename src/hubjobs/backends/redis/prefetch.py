@@ -1,15 +1,15 @@
 """Prefetch on wake-up: an idle worker's blocking wait on a queue's marker is pipelined with a
 claim on the same connection, so Redis claims the new job the moment the marker is set, with
-no second round trip; the worker's next claim then gets the job at once.
+no second round trip; the job goes to the waiting worker at once (or to its next claim).
 
 What keeps it safe:
 - the prefetch claims at most the slots the worker is known to have free: what its last claim
   on the queue asked for and did not get (a worker's free slots only grow until it claims again);
 - prefetched jobs belong to that worker (its id and lease length); they go straight to the
   worker when it waits with a receiver (`WaitForJobs.receive`), else they are held until its
-  next claim; any claim on the queue made
-  meanwhile makes a prefetch still in flight stale, and stale, surplus or uncollected jobs
-  (`HOLD_SECONDS`) are handed back to waiting at once without using an attempt ("released");
+  next claim; any claim on the queue made meanwhile makes a prefetch still in flight stale,
+  and stale, surplus or uncollected jobs (`HOLD_SECONDS`) are handed back to waiting at once
+  without using an attempt ("released");
 - only waits on a single queue on a standalone server prefetch (a cluster pipeline cannot
   chain a blocking command with a script on one connection)."""
 
