@@ -8,7 +8,8 @@ On one private redis-server (no persistence), library after library:
   3. bulk enqueue (where the library has a bulk API), with its Redis commands per job, and
      concurrent single adds (asyncio.gather of 200, or 8 threads for synchronous libraries);
   4. Redis used_memory per queued job: `--memory-jobs` jobs of about 100 bytes of data;
-  5. pickup latency (add -> handler start) at a low steady rate: p50 / p99 (2,000 jobs at 100/s by default).
+  5. pickup latency (add -> handler start) at a low steady rate: p50 / p99 (2,000 jobs at 100/s by default),
+     after the other phases, in `--latency-rounds` rounds that interleave the libraries; medians of the rounds.
 Writes bench/results/redis.json and redis.md (and timestamped copies) and prints the table.
 Peers run in their own venvs: `python -m bench.redis_side_by_side.setup_peers` first."""
 
@@ -186,7 +187,10 @@ class Bench:
         base = self.server.used_memory()
         self.driver("enqueue", "--n", str(self.args.memory_jobs), "--mode", "fast", "--pad", str(PAD))
         result["bytes_per_queued_job"] = (self.server.used_memory() - base) / self.args.memory_jobs
-        # 5: pickup latency at a low steady rate
+        return result
+
+    def latency(self) -> tuple[float, float]:
+        """Pickup latency at a low steady rate, add -> handler start: (p50, p99) in ms."""
         self.server.reset()
         self.clear_ledger()
         proc = self.start_worker()
@@ -199,9 +203,7 @@ class Bench:
         finally:
             self.stop_worker(proc)
         lat = sorted((s - a) * 1000 for _i, a, s in read_ledger(self.ledger) if a >= phase_start)
-        result["pickup_p50_ms"] = statistics.median(lat)
-        result["pickup_p99_ms"] = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return result
+        return statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))]
 
 
 def _fmt(value: Any, digits: int = 0) -> str:
@@ -221,7 +223,8 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         (f"{meta['jobs']:,} no-op jobs per library, one worker process each at its usual concurrency; "
          f"memory with {meta['memory_jobs']:,} queued jobs of ~100 bytes of data; pickup latency over "
-         f"{meta['latency_jobs']} jobs added at {meta['rate']:g}/s. Redis {meta['redis_version']} on loopback "
+         f"{meta['latency_jobs']} jobs added at {meta['rate']:g}/s (median of {meta['latency_rounds']} interleaved "
+         f"rounds). Redis {meta['redis_version']} on loopback "
          f"(no persistence), {meta['cpus']} CPUs, Python {meta['python']}."),
         "",
         ("| library | enqueue jobs/s (single) | enqueue jobs/s (concurrent) | enqueue jobs/s (bulk) "
@@ -254,6 +257,7 @@ def main() -> None:
     p.add_argument("--latency-jobs", type=int, default=2000,
                    help="jobs of the latency phase; p99 of 500 would be the 5th-worst sample, mostly noise")
     p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--latency-rounds", type=int, default=3, help="interleaved rounds of the latency phase")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds one worker may take for --jobs")
     args = p.parse_args()
     chosen = [lib for name in args.libs.split(",") for lib in LIBRARIES if lib.name == name.strip()]
@@ -264,6 +268,7 @@ def main() -> None:
     server = Server(work)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "jobs": args.jobs,
             "memory_jobs": args.memory_jobs, "latency_jobs": args.latency_jobs, "rate": args.rate,
+            "latency_rounds": args.latency_rounds,
             "redis_version": server.client.info("server")["redis_version"], "cpus": os.cpu_count(),
             "python": platform.python_version()}
     results: list[dict[str, Any]] = []
@@ -275,6 +280,24 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001 - one library failing must not stop the others
                 results.append({"library": lib.name, "error": f"{type(exc).__name__}: {exc}"})
             print(json.dumps(results[-1]), flush=True)
+        # 5: pickup latency, in rounds that interleave the libraries (a machine's speed drifts
+        # over minutes; each library gets every phase of it), median of the rounds
+        rounds: dict[str, list[tuple[float, float]]] = {r["library"]: [] for r in results if "error" not in r}
+        for n in range(args.latency_rounds):
+            for lib in chosen:
+                if lib.name not in rounds:
+                    continue
+                try:
+                    rounds[lib.name].append(Bench(lib, server, work, args).latency())
+                    p50, p99 = rounds[lib.name][-1]
+                    print(f"latency round {n + 1}: {lib.name} p50 {p50:.2f} ms, p99 {p99:.2f} ms", flush=True)
+                except Exception as exc:  # noqa: BLE001 - reported in the table
+                    print(f"latency round {n + 1}: {lib.name} failed: {exc}", flush=True)
+        for r in results:
+            measured = rounds.get(r["library"])
+            r["pickup_p50_ms"] = statistics.median(p for p, _ in measured) if measured else None
+            r["pickup_p99_ms"] = statistics.median(p for _, p in measured) if measured else None
+            r["pickup_rounds"] = measured
     finally:
         server.stop()
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -19,7 +19,6 @@ from typing import Any, Literal, NamedTuple
 from ..job import Job, JobOptions, JobState
 from ..retention import Retention
 
-
 # ---------------------------------------------------------------- capabilities
 
 
