@@ -55,12 +55,30 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.text_factory = decode_text
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = _switch_to_wal(conn, path)
     if str(mode).lower() != "wal":
         raise BackendUnavailable(f"SQLite database {str(path)!r} could not switch to WAL mode (got {mode})")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection, path: Path) -> str:
+    """Set WAL mode. Leaving rollback mode needs the database to itself, and SQLite may refuse
+    at once ("database is locked", without its busy handler) while another process opening the
+    same new file holds a lock: retry with backoff within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise BackendUnavailable(
+                    f"SQLite database {str(path)!r} could not switch to WAL mode: {exc}") from None
+            time.sleep(delay)
+            delay = min(0.25, delay * 2)
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
