@@ -198,15 +198,20 @@ class RedisBackend(Backend):
 
     async def _queue_script(self, operation: str, queue: str, args: Sequence[Any], what: str,
                             lane: ScriptLane | None = None) -> Any:
-        keys = self._keys(queue)
-        encoded = keys.script_args
+        """A queue script with the whole queue layout as its keys and the key base first."""
+        encoded = self._keys(queue).script_args
+        return await self._script_on(operation, queue, encoded[:-1], (encoded[-1], *args), what, lane)
+
+    async def _script_on(self, operation: str, queue: str, keys: Sequence[Any], args: Sequence[Any],
+                         what: str, lane: ScriptLane | None) -> Any:
+        """Run a script of `queue` through its add lane, if given, else the client."""
         if self._scripts is None:
             raise RuntimeError("the Redis backend is not open: call open() first")
+        script = self._scripts[operation]
         with translated(what, self.settings.display, queue):
-            script = self._scripts[operation]
             if lane is not None:
-                return await lane.evalsha(script.sha, script.script, encoded[:-1], (encoded[-1], *args))
-            return await script(keys=encoded[:-1], args=(encoded[-1], *args))
+                return await lane.evalsha(script.sha, script.script, keys, args)
+            return await script(keys=keys, args=args)
 
     async def _register_queue(self, queue: str) -> None:
         """Add the queue to the list of queues, once per process (concurrent callers share it)."""
@@ -313,14 +318,7 @@ class RedisBackend(Backend):
         layout = keys.script_keys
         key_args = (layout[0], layout[1], layout[9])  # J, W, K
         args = (keys.base, store_id(job.id), job.options.priority, self._codec.pack_tail(job))
-        if self._scripts is None:
-            raise RuntimeError("the Redis backend is not open: call open() first")
-        script = self._scripts["add_job"]
-        with translated("adding jobs", self.settings.display, queue):
-            if lane is not None:
-                created = await lane.evalsha(script.sha, script.script, key_args, args)
-            else:
-                created = await script(keys=key_args, args=args)
+        created = await self._script_on("add_job", queue, key_args, args, "adding jobs", lane)
         if created is None:
             return None
         return AddedJob(job.id, True, JobState.WAITING, float(created))

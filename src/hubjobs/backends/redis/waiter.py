@@ -48,6 +48,15 @@ class ChainedCommand:
     """Who the command works for (a worker id), so that it can be called off."""
 
 
+def _wait_commands(keys: tuple[str, ...], timeout: float,
+                   chained: ChainedCommand | None) -> list[tuple[Any, ...]]:
+    """BZPOPMIN on the markers, and the chained command behind it."""
+    commands: list[tuple[Any, ...]] = [("BZPOPMIN", *keys, timeout)]
+    if chained is not None:
+        commands.append(chained.command)
+    return commands
+
+
 class _Blocker:
     """One in-flight BZPOPMIN on a set of marker keys."""
 
@@ -123,10 +132,7 @@ class WakeWaiter:
                     if not future.done():
                         future.set_exception(exc)
 
-                commands: list[tuple[Any, ...]] = [("BZPOPMIN", *keys, timeout)]
-                if chained is not None:
-                    commands.append(chained.command)
-                conn.send(commands, done, failed)
+                conn.send(_wait_commands(keys, timeout, chained), done, failed)
                 return await future
         except BaseException:
             conn.close()  # a wait cut short (or failed) leaves nothing queued on the connection
@@ -141,10 +147,7 @@ class WakeWaiter:
         the connection: no pipeline or pool bookkeeping on the path from wake-up to the worker.
         The chained command's error reply is returned as its reply; a connection left with a
         reply unread is dropped (redis-py also drops one whose read was cancelled)."""
-        commands: list[tuple[Any, ...]] = [("BZPOPMIN", *keys, timeout)]
-        if chained is not None:
-            commands.append(chained.command)
-        await conn.send_packed_command(conn.pack_commands(commands))
+        await conn.send_packed_command(conn.pack_commands(_wait_commands(keys, timeout, chained)))
         try:
             popped = await conn.read_response()
         except ResponseError:

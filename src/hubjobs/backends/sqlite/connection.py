@@ -56,7 +56,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.text_factory = decode_text
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     mode = _switch_to_wal(conn, path)
-    if str(mode).lower() != "wal":
+    if mode.lower() != "wal":
         raise BackendUnavailable(f"SQLite database {str(path)!r} could not switch to WAL mode (got {mode})")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
