@@ -26,7 +26,7 @@ from .backends.base import (
 from .errors import InvalidJobData, InvalidJobOptions, JobNotFound, UnknownJobName
 from .events import EventEmitter, JobEvent, Listener
 from .job import Job, JobOptions, JobState
-from .payload import encode_data, validate_schema
+from .payload import encode_data, model_to_data, validate_schema
 from .registry import QueueDefaults
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ class Queue:
         """Validate a job (name, data, schema, options) and return what the backend stores."""
         if not isinstance(name, str) or not name:
             raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}")
+        data = model_to_data(data)
         spec = self.app.handlers.get((self.name, name))
         known = self.app.job_names(self.name) if spec is None else None
         if known and name not in known:
