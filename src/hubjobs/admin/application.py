@@ -88,8 +88,14 @@ async def _problem(request: Request, exc: Exception) -> Response:
     return problem_response(exc)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, answered as a JSON 500 without details."""
+    log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response({"error": "internal error; the server log has the details"}, 500)
+
+
 ERROR_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
-    404: _http_error, 405: _http_error, Problem: _problem}
+    404: _http_error, 405: _http_error, Problem: _problem, Exception: _server_error}
 
 
 def _lifespan(state: AdminState) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:

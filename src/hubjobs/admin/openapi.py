@@ -132,6 +132,7 @@ ERRORS = {
     "404": "unknown queue or job",
     "409": "the job is not in a state this action applies to",
     "413": "request body too large",
+    "415": "the request body was not sent as application/json",
     "422": "the job was refused by the queue's validation; `field` names what is wrong",
     "503": "the job store is unavailable",
 }
@@ -190,7 +191,7 @@ def openapi_document(title: str, server_url: str = "") -> Schema:
                        "completed/failed)", _ref("JobList"), errors="400 404",
                        params=[QUEUE, STATE, OFFSET, LIMIT]),
             "post": {**_op("Enqueue a job (producer or admin token); Idempotency-Key becomes the job id",
-                           _ref("Enqueued"), errors="400 404 413 422",
+                           _ref("Enqueued"), errors="400 404 413 415 422",
                            params=[QUEUE, _p("Idempotency-Key", "header",
                                              {"type": "string", "minLength": 1, "maxLength": 256},
                                              "becomes the job id")],
