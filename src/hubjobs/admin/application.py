@@ -161,8 +161,11 @@ async def serve(app: App, *, host: str = "127.0.0.1", port: int = 8080, settings
     """Serve the standalone app with uvicorn until stopped (SIGINT/SIGTERM)."""
     import uvicorn
 
-    config = uvicorn.Config(create_standalone_app(app, settings=settings), host=host, port=port,
-                            log_level=log_level, timeout_graceful_shutdown=3, lifespan="on")
+    from ..serving import server_config
+
+    settings = settings or AdminSettings()
+    config = server_config(create_standalone_app(app, settings=settings), host=host, port=port,
+                           forwarded_allow_ips=settings.forwarded_allow_ips, log_level=log_level)
     try:
         await uvicorn.Server(config).serve()
     finally:

@@ -133,6 +133,7 @@ ERRORS = {
     "409": "the job is not in a state this action applies to",
     "413": "request body too large",
     "415": "the request body was not sent as application/json",
+    "429": "too many requests with invalid tokens from this address; wait Retry-After seconds",
     "422": "the job was refused by the queue's validation; `field` names what is wrong",
     "503": "the job store is unavailable",
 }
@@ -158,7 +159,7 @@ def _op(summary: str, ok: Schema, *, errors: str = "", params: list[Schema] | No
         body: Schema | None = None, body_required: bool = True, status: str = "200",
         tag: str = "read") -> Schema:
     responses: dict[str, Any] = {status: {"description": "OK", **_json(ok)}}
-    for code in ["401", "403", *errors.split()]:
+    for code in ["401", "403", "429", *errors.split()]:
         responses[code] = {"description": ERRORS[code], **_json(_ref("Error"))}
     if "503" not in responses:
         responses["503"] = {"description": ERRORS["503"], **_json(_ref("Error"))}
