@@ -28,6 +28,7 @@ from .cli_support import (
     run_async,
 )
 from .errors import ConfigurationError, InvalidJobOptions
+from .extras import MissingExtra
 from .job import JobState
 from .payload import parse_data_argument
 
@@ -35,6 +36,7 @@ STATES = [s.value for s in JobState]
 
 
 @click.group(cls=NeverTraceback)
+@click.version_option(package_name="hubjobs", prog_name="hubjobs", message="%(prog)s %(version)s")
 @click.option("--url", envvar="HUBJOBS_URL", default=None, help="Backend URL (default sqlite:///./hubjobs.db).")
 @click.option("--app", "app_path", envvar="HUBJOBS_APP", default=None, help="Your App as module:attribute.")
 @click.pass_context
@@ -402,12 +404,26 @@ def _register_optional_commands() -> None:
                                ("hubjobs.cli_admin", ("dashboard", "tokens"))):
         try:
             module = importlib.import_module(module_name)
+        except MissingExtra as exc:
+            for name in names:
+                main.add_command(_needs_extra(name, exc))
+            continue
         except ImportError:
             continue
         for name in names:
             cmd = getattr(module, name, None)
             if isinstance(cmd, click.Command):
                 main.add_command(cmd)
+
+
+def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
+    """A stand-in for a command whose extra is not installed: it fails with one line naming it."""
+
+    def fail() -> None:
+        raise click.ClickException(str(missing))
+
+    return click.Command(name, callback=fail, help=f"(needs hubjobs[{missing.extra}]) {missing}",
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
 
 _register_optional_commands()
