@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from .cli_support import (
+    FORWARDED_OPTION,
     CliContext,
     NeverTraceback,
     fmt_time,
@@ -22,10 +23,12 @@ from .cli_support import (
     named_queue,
     print_json,
     print_table,
+    proxy_list,
     require_database,
     run_async,
 )
 from .errors import ConfigurationError, InvalidJobOptions
+from .extras import MissingExtra
 from .job import JobState
 from .payload import parse_data_argument
 
@@ -33,6 +36,7 @@ STATES = [s.value for s in JobState]
 
 
 @click.group(cls=NeverTraceback)
+@click.version_option(package_name="hubjobs", prog_name="hubjobs", message="%(prog)s %(version)s")
 @click.option("--url", envvar="HUBJOBS_URL", default=None, help="Backend URL (default sqlite:///./hubjobs.db).")
 @click.option("--app", "app_path", envvar="HUBJOBS_APP", default=None, help="Your App as module:attribute.")
 @click.pass_context
@@ -358,16 +362,25 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
 @click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
 @click.option("--port", default=8080, show_default=True, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
+@FORWARDED_OPTION
 @click.pass_context
 @friendly_errors
-def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool) -> None:
+def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool,
+                forwarded_allow_ips: str | None) -> None:
     """Workers for every queue, the scheduler and the dashboard in one process."""
+    import dataclasses
+
+    from .admin.settings import AdminSettings
     from .runner import run_all
 
     app = get_app(ctx)
     if not app.handlers:
         raise ConfigurationError("no job handlers registered: pass --app module:attribute (or HUBJOBS_APP)")
-    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard)
+    base = app.admin_settings if isinstance(app.admin_settings, AdminSettings) else AdminSettings()
+    settings = dataclasses.replace(base, forwarded_allow_ips=proxy_list(forwarded_allow_ips,
+                                                                        base.forwarded_allow_ips))
+    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard,
+            admin_settings=settings)
 
 
 @main.command()
@@ -391,12 +404,26 @@ def _register_optional_commands() -> None:
                                ("hubjobs.cli_admin", ("dashboard", "tokens"))):
         try:
             module = importlib.import_module(module_name)
+        except MissingExtra as exc:
+            for name in names:
+                main.add_command(_needs_extra(name, exc))
+            continue
         except ImportError:
             continue
         for name in names:
             cmd = getattr(module, name, None)
             if isinstance(cmd, click.Command):
                 main.add_command(cmd)
+
+
+def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
+    """A stand-in for a command whose extra is not installed: it fails with one line naming it."""
+
+    def fail() -> None:
+        raise click.ClickException(str(missing))
+
+    return click.Command(name, callback=fail, help=f"(needs hubjobs[{missing.extra}]) {missing}",
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
 
 _register_optional_commands()
