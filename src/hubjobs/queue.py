@@ -26,6 +26,7 @@ from .backends.base import (
 from .errors import InvalidJobData, InvalidJobOptions, JobNotFound, UnknownJobName
 from .events import EventEmitter, JobEvent, Listener
 from .job import Job, JobOptions, JobState
+from .limits import check_data_text, check_epoch, check_identifier, check_seconds
 from .payload import encode_data, validate_schema
 from .registry import QueueDefaults
 
@@ -40,17 +41,20 @@ def _seconds(value: float | timedelta | None, what: str) -> float:
         return 0.0
     if isinstance(value, timedelta):
         value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise InvalidJobOptions(f"{what} must be >= 0 seconds or a timedelta, got {value!r}")
-    return float(value)
+    return check_seconds(value, what)
 
 
 def _epoch(run_at: datetime | None) -> float | None:
     if run_at is None:
         return None
     if not isinstance(run_at, datetime) or run_at.tzinfo is None:
-        raise InvalidJobOptions(f"run_at must be a timezone-aware datetime, got {run_at!r}")
-    return run_at.astimezone(timezone.utc).timestamp()
+        raise InvalidJobOptions(f"run_at must be a timezone-aware datetime, got {run_at!r}", field="run_at")
+    try:
+        return check_epoch(run_at.astimezone(timezone.utc).timestamp(), "run_at")
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, InvalidJobOptions):
+            raise
+        raise InvalidJobOptions(f"run_at is out of range: {exc}", field="run_at") from None
 
 
 def _state(state: JobState | str) -> JobState:
@@ -96,7 +100,8 @@ class Queue:
                   max_stalled: int | None = None) -> NewJob:
         """Validate a job (name, data, schema, options) and return what the backend stores."""
         if not isinstance(name, str) or not name:
-            raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}")
+            raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}", field="name")
+        check_identifier(name, "name", "job name")
         spec = self.app.handlers.get((self.name, name))
         known = self.app.job_names(self.name) if spec is None else None
         if known and name not in known:
@@ -105,10 +110,12 @@ class Queue:
         if spec is not None and spec.schema is not None:
             validate_schema(spec.schema, data, job_name=name)
         data_json = encode_data(data, self.app.payload_limits)
+        check_data_text(data, data_json)
         if job_id is not None:
             if not isinstance(job_id, str) or not job_id or len(job_id) > MAX_JOB_ID_LENGTH:
                 raise InvalidJobOptions(f"job_id must be a non-empty string of at most "
-                                        f"{MAX_JOB_ID_LENGTH} characters, got {job_id!r}")
+                                        f"{MAX_JOB_ID_LENGTH} characters, got {job_id!r}", field="job_id")
+            check_identifier(job_id, "job_id")
         options = self.options_for(name, priority=priority, attempts=attempts, backoff=backoff,
                                    timeout=timeout, remove_on_complete=remove_on_complete,
                                    remove_on_fail=remove_on_fail, max_stalled=max_stalled)
