@@ -89,6 +89,10 @@ class App:
         self.queues[name] = q
         return q
 
+    def queue_defaults(self, name: str) -> QueueDefaults:
+        """The defaults and limits of a declared queue (UnknownQueue naming it otherwise)."""
+        return self.get_queue(name).defaults
+
     def get_queue(self, name: str) -> Queue:
         """A declared queue, or UnknownQueue naming it."""
         try:
