@@ -10,6 +10,11 @@ thread (no event loop in it); async: one awaited add after another. A mode the l
 prints `{"seconds": null}`. `--warmup` makes
 one untimed add first (connections, schema set-up).
     python -m bench.redis_side_by_side.driver ADAPTER latency --n N --rate PER_SECOND
+    python -m bench.redis_side_by_side.driver ADAPTER sync_enqueue --n N
+
+sync_enqueue: single adds one after another through the library's synchronous API, from a plain
+thread with no event loop (a Django/Flask view's situation); `{"seconds": null}` for a library
+without one. The adapter's `SyncProducer`, else its `Producer` when that one is synchronous.
 
 Prints one JSON object."""
 
@@ -20,6 +25,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -87,10 +93,28 @@ async def latency(producer: Any, n: int, rate: float) -> float:
     return time.perf_counter() - start
 
 
+def sync_enqueue(adapter: Any, n: int) -> float | None:
+    """Add n jobs one by one through the synchronous API; None without one."""
+    cls = getattr(adapter, "SyncProducer", None)
+    if cls is None and not adapter.Producer.is_async:
+        cls = adapter.Producer
+    if cls is None:
+        return None
+    producer = cls()
+    try:
+        producer.add(-1, 0.0, "")  # connect first: steady-state adds are measured
+        start = time.perf_counter()
+        for i in range(n):
+            producer.add(i, 0.0, "")
+        return time.perf_counter() - start
+    finally:
+        producer.close()
+
+
 async def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("adapter")
-    p.add_argument("action", choices=["version", "enqueue", "latency"])
+    p.add_argument("action", choices=["version", "enqueue", "latency", "sync_enqueue"])
     p.add_argument("--n", type=int, default=0)
     p.add_argument("--mode", default="single", choices=["single", "bulk", "concurrent", "fast", "sync", "async"])
     p.add_argument("--pad", type=int, default=0)
@@ -118,4 +142,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[2:3] == ["sync_enqueue"]:  # no event loop anywhere in the process for this one
+        _n = int(sys.argv[sys.argv.index("--n") + 1])
+        print(json.dumps({"seconds": sync_enqueue(importlib.import_module(sys.argv[1]), _n)}))
+    else:
+        asyncio.run(main())
