@@ -71,8 +71,12 @@ class RedisBackend:
         return {"BENCH_REDIS_URL": self.server.url, "BENCH_ROUNDTRIP_URL": self.server.url}
 
     def counter(self) -> float | None:
+        return float(sum(self.detail().values()))
+
+    def detail(self) -> dict[str, int]:
+        """Calls per command so far (the library's commands only)."""
         stats = self.server.client.info("commandstats")
-        return float(sum(int(v["calls"]) for k, v in stats.items() if not k.startswith(_HARNESS)))
+        return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items() if not k.startswith(_HARNESS)}
 
     def settle(self) -> None:
         return None

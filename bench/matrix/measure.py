@@ -133,6 +133,7 @@ class Harness:
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
+        detail1 = self._detail()
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         command = lib.worker_command(env, cell.kind, cell.concurrency)
@@ -149,6 +150,7 @@ class Harness:
             sample = _Sampler(proc.pid)
             timed_out = not self._wait(ledger, n, proc, sample)
             c2 = self.backend.counter()
+            detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
             if not timed_out and opts.latency_jobs:
                 self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
@@ -181,9 +183,17 @@ class Harness:
             result["cpu_us_per_job"] = 1e6 * (cpu_last - cpu_first) / (n - done_first)
         if self.backend.name == "redis" and c1 is not None and c2 is not None:
             result["counter_per_job"] = (c2 - c1) / n  # processing only; adds are the producer cells'
+            if detail1 is not None and detail2 is not None:
+                per_job = {k: (v - detail1.get(k, 0)) / n for k, v in detail2.items()}
+                result["commands_per_job"] = {k: round(v, 2) for k, v in sorted(per_job.items(), key=lambda kv: -kv[1])
+                                              if v >= 0.01}
         elif c0 is not None and c3 is not None:
             result["counter_per_job"] = (c3 - c0) / (n + opts.latency_jobs)  # adds and runs, both phases
         return result
+
+    def _detail(self) -> dict[str, int] | None:
+        detail = getattr(self.backend, "detail", None)
+        return None if detail is None else dict(detail())
 
     def _wait(self, ledger: Path, count: int, proc: subprocess.Popen[bytes], sample: _Sampler) -> bool:
         """Poll the ledger (10 ms) until `count` lines; False on timeout."""
