@@ -42,6 +42,11 @@ def headline(cells: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]
     for key, libs in cells.items():
         own = libs.get("hubjobs", {})
         peers = {name: r for name, r in libs.items() if name not in ("hubjobs", CEILING) and r.get("steady_per_s")}
+        parts = key.split("/")
+        if len(parts) == 5:  # N worker processes: against hubjobs' own one-process cell
+            single = cells.get("/".join(parts[:4]), {}).get("hubjobs")
+            if single and single.get("steady_per_s"):
+                peers = {"hubjobs, 1 process": single}
         best = max(peers, key=lambda name: peers[name]["steady_per_s"], default=None)
         fastest_p99 = min((n for n in peers if peers[n].get("pickup_p99_ms") is not None),
                           key=lambda n: peers[n]["pickup_p99_ms"], default=None)
@@ -50,8 +55,8 @@ def headline(cells: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]
                                "hubjobs_p99": own.get("pickup_p99_ms"), "best_p99_peer": fastest_p99,
                                "best_p99": peers[fastest_p99]["pickup_p99_ms"] if fastest_p99 else None}
         row["ratio"] = (row["hubjobs"] / row["best_peer_per_s"]) if row["hubjobs"] and row["best_peer_per_s"] else None
-        backend, _kind, level, body = key.split("/")
-        ceiling = ceilings.get(level) if backend == "sqlite" and body == "noop" else None
+        backend, _kind, level, body = parts[:4]
+        ceiling = ceilings.get(level) if backend == "sqlite" and body == "noop" and len(parts) == 4 else None
         if ceiling and row["hubjobs"]:
             row["of_ceiling"] = row["hubjobs"] / ceiling
         rows.append(row)
