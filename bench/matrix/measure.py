@@ -10,7 +10,8 @@ Worker cell (handler kind, concurrency, body):
   3. with the same worker still running, `latency_jobs` jobs are added one at a time at `rate` per
      second, each carrying the time it was added: pickup p50 / p99 (add → handler start);
   4. the ledger must show every job of both phases exactly once.
-Producer cell (producer kind, body): `producer_jobs` adds, no worker; adds/s and counter per add."""
+Producer cell (producer kind, body): one untimed add (connections, schema set-up), then `producer_jobs`
+adds, no worker; adds/s and counter per add."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.matrix import profile
 from bench.matrix.backends import Backend
 from bench.matrix.bodies import PAYLOAD_BYTES
 from bench.matrix.libraries import ROOT, Entry
@@ -39,11 +41,14 @@ class WorkerCell:
     kind: str
     concurrency: int
     body: str
+    processes: int = 1
+    """Worker processes (hubjobs only: `hubjobs worker --processes N`)."""
 
     @property
     def key(self) -> str:
-        """Stable name (JSON key, table label)."""
-        return f"{self.backend}/{self.kind}/c{self.concurrency}/{self.body}"
+        """Stable name (JSON key, table label); `/pN` for N > 1 worker processes."""
+        suffix = f"/p{self.processes}" if self.processes > 1 else ""
+        return f"{self.backend}/{self.kind}/c{self.concurrency}/{self.body}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class Options:
     latency_jobs: int
     rate: float
     timeout: float
+    profile: frozenset[str] = frozenset()
+    """Libraries whose workers run under py-spy (`bench.matrix.profile`)."""
+    profile_dir: Path | None = None
 
 
 class Harness:
@@ -105,13 +113,14 @@ class Harness:
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
         before = self.backend.counter()
         n = self.opts.producer_jobs
-        seconds = self._driver(lib, env, "enqueue", "--n", str(n), "--mode", cell.producer, "--pad", str(pad))
+        seconds = self._driver(lib, env, "enqueue", "--n", str(n), "--mode", cell.producer, "--pad", str(pad),
+                               "--warmup")
         if seconds is None:
             return None
         self.backend.settle()
         after = self.backend.counter()
-        return {"adds_per_s": n / seconds,
-                "counter_per_add": None if before is None or after is None else (after - before) / n}
+        return {"adds_per_s": n / seconds,  # the untimed warm-up add is in the counter: n + 1 adds
+                "counter_per_add": None if before is None or after is None else (after - before) / (n + 1)}
 
     # ------------------------------------------------------------ worker cells
 
@@ -121,15 +130,21 @@ class Harness:
         self.backend.reset(lib.name)
         ledger = self._ledger(lib)
         env = self._env(lib, ledger, {"BENCH_BODY": cell.body, "BENCH_KIND": cell.kind,
-                                      "BENCH_CONCURRENCY": str(cell.concurrency)})
+                                      "BENCH_CONCURRENCY": str(cell.concurrency),
+                                      "BENCH_PROCESSES": str(cell.processes)})
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
-        c0 = self.backend.counter()
+        c0, detail0 = self.backend.counter(), self._detail()
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
+        detail1 = self._detail()
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        command = lib.worker_command(env, cell.kind, cell.concurrency)
+        command = lib.worker_command(env, cell.kind, cell.concurrency, cell.processes)
+        stacks = None
+        if lib.name in opts.profile and opts.profile_dir is not None:
+            stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
+            command = profile.wrap(command, stacks)
         with open(log, "ab") as out:
             spawned = time.time()
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -139,6 +154,7 @@ class Harness:
             sample = _Sampler(proc.pid)
             timed_out = not self._wait(ledger, n, proc, sample)
             c2 = self.backend.counter()
+            detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
             if not timed_out and opts.latency_jobs:
                 self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
@@ -147,7 +163,10 @@ class Harness:
         finally:
             _stop(proc)
         self.backend.settle()
-        c3 = self.backend.counter()
+        c3, detail3 = self.backend.counter(), self._detail()
+        if stacks is not None and stacks.exists():
+            stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
+            result["profile"] = str(stacks.with_suffix(".txt"))
         rows = read_ledger(ledger)
         drain = [r for r in rows if r[1] == 0.0]
         pickup = sorted((s - a) * 1000 for _i, a, s in rows if a > 0.0)
@@ -168,9 +187,20 @@ class Harness:
             result["cpu_us_per_job"] = 1e6 * (cpu_last - cpu_first) / (n - done_first)
         if self.backend.name == "redis" and c1 is not None and c2 is not None:
             result["counter_per_job"] = (c2 - c1) / n  # processing only; adds are the producer cells'
+            if detail1 is not None and detail2 is not None:
+                per_job = {k: (v - detail1.get(k, 0)) / n for k, v in detail2.items()}
+                result["commands_per_job"] = {k: round(v, 2) for k, v in sorted(per_job.items(), key=lambda kv: -kv[1])
+                                              if v >= 0.01}
         elif c0 is not None and c3 is not None:
-            result["counter_per_job"] = (c3 - c0) / (n + opts.latency_jobs)  # adds and runs, both phases
+            jobs = n + opts.latency_jobs
+            result["counter_per_job"] = (c3 - c0) / jobs  # adds and runs, both phases
+            if detail0 is not None and detail3 is not None:
+                result["database_per_job"] = {k: round((v - detail0.get(k, 0)) / jobs, 2) for k, v in detail3.items()}
         return result
+
+    def _detail(self) -> dict[str, int] | None:
+        detail = getattr(self.backend, "detail", None)
+        return None if detail is None else dict(detail())
 
     def _wait(self, ledger: Path, count: int, proc: subprocess.Popen[bytes], sample: _Sampler) -> bool:
         """Poll the ledger (10 ms) until `count` lines; False on timeout."""

@@ -7,7 +7,8 @@ single: one add after another; bulk: the library's bulk call (1,000 per call); c
 adds issued concurrently (asyncio.gather of 200, or 8 threads for synchronous libraries); fast:
 bulk when the library has it, else concurrent; sync: one blocking add after another from a plain
 thread (no event loop in it); async: one awaited add after another. A mode the library lacks
-prints `{"seconds": null}`.
+prints `{"seconds": null}`. `--warmup` makes
+one untimed add first (connections, schema set-up).
     python -m bench.redis_side_by_side.driver ADAPTER latency --n N --rate PER_SECOND
     python -m bench.redis_side_by_side.driver ADAPTER sync_enqueue --n N
 
@@ -118,6 +119,7 @@ async def main() -> None:
     p.add_argument("--mode", default="single", choices=["single", "bulk", "concurrent", "fast", "sync", "async"])
     p.add_argument("--pad", type=int, default=0)
     p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--warmup", action="store_true", help="one untimed add first (connections, schema set-up)")
     args = p.parse_args()
     adapter = importlib.import_module(args.adapter)
     if args.action == "version":
@@ -129,6 +131,8 @@ async def main() -> None:
         return
     try:
         if args.action == "enqueue":
+            if args.warmup:
+                await enqueue(producer, 1, args.mode, "")
             seconds = await enqueue(producer, args.n, args.mode, "x" * args.pad)
         else:
             seconds = await latency(producer, args.n, args.rate)
