@@ -3,7 +3,7 @@
 // like any Python adapter:
 //
 //   node bench/bullmq_node/bench.mjs version
-//   node bench/bullmq_node/bench.mjs enqueue --n N --mode async|bulk|concurrent|fast|single|sync [--pad BYTES]
+//   node bench/bullmq_node/bench.mjs enqueue --n N --mode async|bulk|concurrent|fast|single|sync [--pad BYTES] [--warmup]
 //   node bench/bullmq_node/bench.mjs latency --n N --rate PER_SECOND
 //   node bench/bullmq_node/bench.mjs worker
 //
@@ -30,10 +30,13 @@ function connection() {
 }
 
 function args(argv) {
-  const out = { n: 0, mode: "single", pad: 0, rate: 100 };
+  const out = { n: 0, mode: "single", pad: 0, rate: 100, warmup: false };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
-    out[key] = key === "mode" ? argv[i + 1] : Number(argv[i + 1]);
+    if (key === "warmup") {
+      out.warmup = true;
+      i -= 1;
+    } else out[key] = key === "mode" ? argv[i + 1] : Number(argv[i + 1]);
   }
   return out;
 }
@@ -80,6 +83,7 @@ async function produce(action, opts) {
   const queue = new Queue(QUEUE, { connection: connection() });
   try {
     const pad = "x".repeat(opts.pad || 0);
+    if (action === "enqueue" && opts.warmup) await enqueue(queue, 1, opts.mode, ""); // connections first, untimed
     const seconds = action === "enqueue" ? await enqueue(queue, opts.n, opts.mode, pad) : await latency(queue, opts.n, opts.rate);
     console.log(JSON.stringify({ seconds }));
   } finally {

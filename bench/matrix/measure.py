@@ -10,7 +10,8 @@ Worker cell (handler kind, concurrency, body):
   3. with the same worker still running, `latency_jobs` jobs are added one at a time at `rate` per
      second, each carrying the time it was added: pickup p50 / p99 (add → handler start);
   4. the ledger must show every job of both phases exactly once.
-Producer cell (producer kind, body): `producer_jobs` adds, no worker; adds/s and counter per add."""
+Producer cell (producer kind, body): one untimed add (connections, schema set-up), then `producer_jobs`
+adds, no worker; adds/s and counter per add."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.matrix import profile
 from bench.matrix.backends import Backend
 from bench.matrix.bodies import PAYLOAD_BYTES
 from bench.matrix.libraries import ROOT, Entry
@@ -69,6 +71,9 @@ class Options:
     latency_jobs: int
     rate: float
     timeout: float
+    profile: frozenset[str] = frozenset()
+    """Libraries whose workers run under py-spy (`bench.matrix.profile`)."""
+    profile_dir: Path | None = None
 
 
 class Harness:
@@ -105,13 +110,14 @@ class Harness:
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
         before = self.backend.counter()
         n = self.opts.producer_jobs
-        seconds = self._driver(lib, env, "enqueue", "--n", str(n), "--mode", cell.producer, "--pad", str(pad))
+        seconds = self._driver(lib, env, "enqueue", "--n", str(n), "--mode", cell.producer, "--pad", str(pad),
+                               "--warmup")
         if seconds is None:
             return None
         self.backend.settle()
         after = self.backend.counter()
-        return {"adds_per_s": n / seconds,
-                "counter_per_add": None if before is None or after is None else (after - before) / n}
+        return {"adds_per_s": n / seconds,  # the untimed warm-up add is in the counter: n + 1 adds
+                "counter_per_add": None if before is None or after is None else (after - before) / (n + 1)}
 
     # ------------------------------------------------------------ worker cells
 
@@ -130,6 +136,10 @@ class Harness:
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         command = lib.worker_command(env, cell.kind, cell.concurrency)
+        stacks = None
+        if lib.name in opts.profile and opts.profile_dir is not None:
+            stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
+            command = profile.wrap(command, stacks)
         with open(log, "ab") as out:
             spawned = time.time()
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -148,6 +158,9 @@ class Harness:
             _stop(proc)
         self.backend.settle()
         c3 = self.backend.counter()
+        if stacks is not None and stacks.exists():
+            stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
+            result["profile"] = str(stacks.with_suffix(".txt"))
         rows = read_ledger(ledger)
         drain = [r for r in rows if r[1] == 0.0]
         pickup = sorted((s - a) * 1000 for _i, a, s in rows if a > 0.0)

@@ -34,6 +34,10 @@ def median_of_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def headline(cells: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Per worker cell: hubjobs against its best peer (steady jobs/s and p99 pickup), and against
     the SQLite ceiling where there is one."""
+    ceilings = {key.split("/")[2]: libs[CEILING]["steady_per_s"] for key, libs in cells.items()
+                if libs.get(CEILING, {}).get("steady_per_s")}
+    """Concurrency (`cN`) → the sqlite3 loop's jobs/s with batches of N: one measurement serves
+    every handler kind's SQLite no-op cell at that concurrency."""
     rows = []
     for key, libs in cells.items():
         own = libs.get("hubjobs", {})
@@ -46,7 +50,8 @@ def headline(cells: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]
                                "hubjobs_p99": own.get("pickup_p99_ms"), "best_p99_peer": fastest_p99,
                                "best_p99": peers[fastest_p99]["pickup_p99_ms"] if fastest_p99 else None}
         row["ratio"] = (row["hubjobs"] / row["best_peer_per_s"]) if row["hubjobs"] and row["best_peer_per_s"] else None
-        ceiling = libs.get(CEILING, {}).get("steady_per_s")
+        backend, _kind, level, body = key.split("/")
+        ceiling = ceilings.get(level) if backend == "sqlite" and body == "noop" else None
         if ceiling and row["hubjobs"]:
             row["of_ceiling"] = row["hubjobs"] / ceiling
         rows.append(row)
@@ -73,7 +78,7 @@ def markdown(payload: dict[str, Any]) -> str:
          f"{meta['python']}; Redis {meta.get('redis_version', '—')}, PostgreSQL {meta.get('postgres_version', '—')}, "
          f"SQLite {meta.get('sqlite_version', '—')}. Worker cells: {meta['jobs']:,} jobs queued first, one worker "
          f"process; then {meta['latency_jobs']} jobs added one at a time at {meta['rate']:g}/s for pickup latency. "
-         f"Producer cells: {meta['producer_jobs']:,} adds. Medians of {meta['rounds']} round(s) that interleave "
+         f"Producer cells: {meta['producer_jobs']:,} adds. Medians of {meta.get('rounds_done', meta['rounds'])} round(s) that interleave "
          f"the libraries. Selection: {meta['selection']}."),
         "",
         ("Counters: Redis = commands per job while the worker drains the queue (INFO commandstats, "

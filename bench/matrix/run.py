@@ -8,16 +8,18 @@
 
 Every selected backend × handler kind × concurrency × body is a worker cell, run by each library
 that has that kind (see `bench.matrix.measure`); every backend × producer kind × body (no-op and
-2 KB payload only) is a producer cell. Libraries alternate within a round (their order rotates
+2 KB payload only) is a producer cell; `--cells` narrows both to names matching its patterns. Libraries alternate within a round (their order rotates
 from round to round), each figure is the median of the rounds, and every worker cell checks in
 every round that each job ran exactly once. SQLite no-op cells also run the raw sqlite3 ceiling
 (`bench.matrix.sqlite_ceiling`, batch = the cell's concurrency).
 
-Writes bench/results/matrix.json and matrix.md (and timestamped copies) and prints the table."""
+Writes bench/results/matrix.json and matrix.md after every round (a run cut short keeps the rounds it
+finished), timestamped copies at the end, and prints the table."""
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import platform
@@ -68,8 +70,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latency-jobs", type=int, default=None, help="pickup-latency jobs per worker cell (default 200)")
     p.add_argument("--rate", type=float, default=100.0, help="adds/s of the pickup-latency phase")
     p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3)")
+    p.add_argument("--cells", default="*", help="glob patterns over cell names, comma-separated, e.g. "
+                   "'redis/sync/c1/*,postgres/async/*/noop,*/add-bulk/*' (names: backend/kind/cN/body, "
+                   "backend/add-producer/body)")
     p.add_argument("--skip", default="", help="library/kind pairs to leave out, e.g. rq/process (a fork per job)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds one worker may take for one phase")
+    p.add_argument("--profile", default="", help="libraries whose workers run under py-spy (see bench.matrix.profile)")
     p.add_argument("--quick", action="store_true", help="a small selection: " + json.dumps(QUICK))
     p.add_argument("--out", default="matrix", help="file stem under bench/results")
     args = p.parse_args(argv)
@@ -108,6 +114,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bodies = _list(args.bodies, BODIES, "bodies")
     levels = [int(c) for c in _list(args.concurrency, None, "concurrency levels")]
     producers = [] if args.producers == "none" else _list(args.producers, PRODUCERS, "producer kinds")
+    patterns = _list(args.cells, None, "cell patterns")
     skip = set(_list(args.skip, None, "skips")) if args.skip else set()
     wanted = set(_list(args.libs, None, "libraries")) if args.libs else None
     entries = [e for e in catalogue() if e.backend in backends and (wanted is None or e.name in wanted)]
@@ -118,30 +125,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if any(e.is_node for e in entries) and not node_ready():
         print("bench/bullmq_node/node_modules missing (run `npm ci` there): bullmq-node skipped", file=sys.stderr)
         entries = [e for e in entries if not e.is_node]
-    opts = Options(args.jobs, args.producer_jobs, args.latency_jobs, args.rate, args.timeout)
     work = Path(tempfile.mkdtemp(prefix="hubjobs-matrix-"))
+    profiled = frozenset(_list(args.profile, None, "profiled libraries")) if args.profile else frozenset()
+    opts = Options(args.jobs, args.producer_jobs, args.latency_jobs, args.rate, args.timeout, profiled,
+                   RESULTS / "profiles" if profiled else None)
     meta: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
         "python": platform.python_version(), "jobs": args.jobs, "producer_jobs": args.producer_jobs,
         "latency_jobs": args.latency_jobs, "rate": args.rate, "rounds": args.rounds,
         "selection": (f"backends {','.join(backends)}; kinds {','.join(kinds)}; concurrency "
                       f"{','.join(map(str, levels))}; bodies {','.join(bodies)}; producers "
-                      f"{','.join(producers) or 'none'}; libraries {', '.join(sorted({e.name for e in entries}))}"
+                      f"{','.join(producers) or 'none'}; cells {args.cells}; libraries {', '.join(sorted({e.name for e in entries}))}"
                       + (f"; left out: {', '.join(sorted(skip))}" if skip else ""))}
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
     raw_producers: dict[str, dict[str, list[dict[str, Any]]]] = {}
     versions: dict[str, str] = {}
-    for backend_name in backends:
-        backend = _backend(backend_name, work)
-        meta[f"{'postgres' if backend_name == 'postgres' else backend_name}_version"] = getattr(backend, "version", "?")
-        try:
-            libs = _describe([e for e in entries if e.backend == backend_name], backend, versions)
-            harness = Harness(backend, work, opts)
-            worker_cells = [WorkerCell(backend_name, k, c, b) for k in kinds for c in levels for b in bodies]
-            producer_cells = [ProducerCell(backend_name, p, b) for p in producers for b in bodies
-                              if b in ("noop", "payload")]
-            for round_no in range(args.rounds):
+    opened: list[tuple[Backend, Harness, list[Entry], list[WorkerCell], list[ProducerCell]]] = []
+    try:
+        for backend_name in backends:
+            backend = _backend(backend_name, work)
+            opened.append((backend, Harness(backend, work, opts),
+                           _describe([e for e in entries if e.backend == backend_name], backend, versions),
+                           [cell for cell in (WorkerCell(backend_name, k, c, b) for k in kinds for c in levels
+                                              for b in bodies) if _chosen(cell.key, patterns)],
+                           [cell for cell in (ProducerCell(backend_name, p, b) for p in producers for b in bodies
+                                              if b in ("noop", "payload")) if _chosen(cell.key, patterns)]))
+            meta[f"{backend_name}_version"] = getattr(backend, "version", "?")
+        for round_no in range(args.rounds):
+            for backend, harness, libs, worker_cells, producer_cells in opened:
                 order = libs[round_no % len(libs):] + libs[:round_no % len(libs)] if libs else []
+                ceilings_done: set[int] = set()
                 for wcell in worker_cells:
                     for lib in order:
                         if not lib.supports(wcell.kind, wcell.concurrency) or f"{lib.name}/{wcell.kind}" in skip:
@@ -149,7 +162,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         result = _attempt(lib.name, lambda lib=lib, wcell=wcell, h=harness: h.worker_cell(lib, wcell))
                         raw.setdefault(wcell.key, {}).setdefault(lib.name, []).append(result)
                         _progress(round_no, wcell.key, lib.name, result)
-                    if backend_name == "sqlite" and wcell.body == "noop" and wcell.kind == kinds[0]:
+                    if backend.name == "sqlite" and wcell.body == "noop" and wcell.concurrency not in ceilings_done:
+                        ceilings_done.add(wcell.concurrency)
                         result = _attempt(report.CEILING, lambda c=wcell.concurrency: ceiling(args.jobs, c, work))
                         raw.setdefault(wcell.key, {}).setdefault(report.CEILING, []).append(result)
                         _progress(round_no, wcell.key, report.CEILING, result)
@@ -160,14 +174,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             continue
                         raw_producers.setdefault(pcell.key, {}).setdefault(lib.name, []).append(result)
                         _progress(round_no, pcell.key, lib.name, result)
-        finally:
+            meta["rounds_done"] = round_no + 1
+            _write(args.out, _payload(meta, versions, raw, raw_producers, work))  # a cut-short run keeps its rounds
+    finally:
+        for backend, *_rest in opened:
             backend.close()
+    return _payload(meta, versions, raw, raw_producers, work)
+
+
+def _payload(meta: dict[str, Any], versions: dict[str, str], raw: dict[str, dict[str, list[dict[str, Any]]]],
+             raw_producers: dict[str, dict[str, list[dict[str, Any]]]], work: Path) -> dict[str, Any]:
     cells = {key: {name: report.median_of_rounds(rs) for name, rs in libs_.items()} for key, libs_ in raw.items()}
     producers_out = {key: {name: report.median_of_rounds(rs) for name, rs in libs_.items()}
                      for key, libs_ in raw_producers.items()}
     meta["work_dir"] = str(work)
     return {"meta": meta, "versions": versions, "cells": cells, "producers": producers_out,
             "headline": report.headline(cells), "raw": raw, "raw_producers": raw_producers}
+
+
+def _write(stem: str, payload: dict[str, Any], stamped: bool = False) -> str:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = report.markdown(payload)
+    stems = [stem, f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"] if stamped else [stem]
+    for name in stems:
+        (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
+        (RESULTS / f"{name}.md").write_text(text)
+    return text
+
+
+def _chosen(key: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
 
 
 def _describe(libs: list[Entry], backend: Backend, versions: dict[str, str]) -> list[Entry]:
@@ -195,13 +231,7 @@ def main() -> None:
     """Parse, run, write bench/results/<out>.json and .md, print the Markdown."""
     args = parse()
     payload = run(args)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    text = report.markdown(payload)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for stem in (args.out, f"{args.out}-{stamp}"):
-        (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2))
-        (RESULTS / f"{stem}.md").write_text(text)
-    print(text)
+    print(_write(args.out, payload, stamped=True))
     print(f"written: {RESULTS / args.out}.json and .md; logs and ledgers in {payload['meta']['work_dir']}")
 
 

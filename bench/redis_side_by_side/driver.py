@@ -7,8 +7,14 @@ single: one add after another; bulk: the library's bulk call (1,000 per call); c
 adds issued concurrently (asyncio.gather of 200, or 8 threads for synchronous libraries); fast:
 bulk when the library has it, else concurrent; sync: one blocking add after another from a plain
 thread (no event loop in it); async: one awaited add after another. A mode the library lacks
-prints `{"seconds": null}`.
+prints `{"seconds": null}`. `--warmup` makes
+one untimed add first (connections, schema set-up).
     python -m bench.redis_side_by_side.driver ADAPTER latency --n N --rate PER_SECOND
+    python -m bench.redis_side_by_side.driver ADAPTER sync_enqueue --n N
+
+sync_enqueue: single adds one after another through the library's synchronous API, from a plain
+thread with no event loop (a Django/Flask view's situation); `{"seconds": null}` for a library
+without one. The adapter's `SyncProducer`, else its `Producer` when that one is synchronous.
 
 Prints one JSON object."""
 
@@ -19,6 +25,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -86,14 +93,33 @@ async def latency(producer: Any, n: int, rate: float) -> float:
     return time.perf_counter() - start
 
 
+def sync_enqueue(adapter: Any, n: int) -> float | None:
+    """Add n jobs one by one through the synchronous API; None without one."""
+    cls = getattr(adapter, "SyncProducer", None)
+    if cls is None and not adapter.Producer.is_async:
+        cls = adapter.Producer
+    if cls is None:
+        return None
+    producer = cls()
+    try:
+        producer.add(-1, 0.0, "")  # connect first: steady-state adds are measured
+        start = time.perf_counter()
+        for i in range(n):
+            producer.add(i, 0.0, "")
+        return time.perf_counter() - start
+    finally:
+        producer.close()
+
+
 async def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("adapter")
-    p.add_argument("action", choices=["version", "enqueue", "latency"])
+    p.add_argument("action", choices=["version", "enqueue", "latency", "sync_enqueue"])
     p.add_argument("--n", type=int, default=0)
     p.add_argument("--mode", default="single", choices=["single", "bulk", "concurrent", "fast", "sync", "async"])
     p.add_argument("--pad", type=int, default=0)
     p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--warmup", action="store_true", help="one untimed add first (connections, schema set-up)")
     args = p.parse_args()
     adapter = importlib.import_module(args.adapter)
     if args.action == "version":
@@ -105,6 +131,8 @@ async def main() -> None:
         return
     try:
         if args.action == "enqueue":
+            if args.warmup:
+                await enqueue(producer, 1, args.mode, "")
             seconds = await enqueue(producer, args.n, args.mode, "x" * args.pad)
         else:
             seconds = await latency(producer, args.n, args.rate)
@@ -114,4 +142,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[2:3] == ["sync_enqueue"]:  # no event loop anywhere in the process for this one
+        _n = int(sys.argv[sys.argv.index("--n") + 1])
+        print(json.dumps({"seconds": sync_enqueue(importlib.import_module(sys.argv[1]), _n)}))
+    else:
+        asyncio.run(main())

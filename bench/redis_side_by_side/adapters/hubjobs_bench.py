@@ -97,5 +97,22 @@ def main() -> None:
     build_app().worker(QUEUE, concurrency=int(concurrency) if concurrency else None).run()
 
 
+class SyncProducer:
+    """Adds jobs with the sync `Queue.add` from the calling thread (no event loop)."""
+
+    is_async = False
+    has_bulk = True
+
+    def __init__(self) -> None:
+        self.app = build_app()
+        self.queue = self.app.queue(QUEUE)
+
+    def add(self, i: int, t: float, pad: str) -> Any:
+        return self.queue.add("noop", {"i": i, "t": t, "p": pad})
+
+    def close(self) -> None:
+        self.app.close()
+
+
 if __name__ == "__main__":
     main()
