@@ -15,6 +15,7 @@ adds, no worker; adds/s and counter per add."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -134,6 +135,7 @@ class Harness:
                                       "BENCH_PROCESSES": str(cell.processes)})
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
         c0, detail0 = self.backend.counter(), self._detail()
+        clock = [time.monotonic()]
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
@@ -150,9 +152,11 @@ class Harness:
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         result: dict[str, Any] = {}
+        clock.append(time.monotonic())
         try:
             sample = _Sampler(proc.pid)
             timed_out = not self._wait(ledger, n, proc, sample)
+            clock.append(time.monotonic())
             c2 = self.backend.counter()
             detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
@@ -160,8 +164,13 @@ class Harness:
                 self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
                 timed_out = not self._wait(ledger, n + opts.latency_jobs, proc, sample)
             result["rss_mb"] = sample.rss_max / 2**20
+            clock.append(time.monotonic())
         finally:
             _stop(proc)
+        clock.append(time.monotonic())
+        result["harness_seconds"] = dict(zip(("fill", "start_and_drain", "latency", "stop"),
+                                             (round(b - a, 2) for a, b in itertools.pairwise(clock)),
+                                             strict=False))
         self.backend.settle()
         c3, detail3 = self.backend.counter(), self._detail()
         if stacks is not None and stacks.exists():
