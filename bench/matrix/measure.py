@@ -78,6 +78,8 @@ class Options:
     profile: frozenset[str] = frozenset()
     """Libraries whose workers run under py-spy (`bench.matrix.profile`)."""
     profile_dir: Path | None = None
+    trace: frozenset[str] = frozenset()
+    """Libraries whose workers run under `strace -f -c`."""
 
 
 class Harness:
@@ -143,10 +145,13 @@ class Harness:
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         command = lib.worker_command(env, cell.kind, cell.concurrency, cell.processes)
-        stacks = None
+        stacks = syscalls = None
         if lib.name in opts.profile and opts.profile_dir is not None:
             stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
             command = profile.wrap(command, stacks)
+        elif lib.name in opts.trace and opts.profile_dir is not None:
+            syscalls = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.strace"
+            command = profile.wrap_strace(command, syscalls)
         with open(log, "ab") as out:
             spawned = time.time()
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -176,6 +181,9 @@ class Harness:
         if stacks is not None and stacks.exists():
             stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
             result["profile"] = str(stacks.with_suffix(".txt"))
+        if syscalls is not None and syscalls.exists():
+            syscalls.with_suffix(".syscalls.txt").write_text(profile.summarize_strace(syscalls, n + opts.latency_jobs))
+            result["profile"] = str(syscalls.with_suffix(".syscalls.txt"))
         rows = read_ledger(ledger)
         drain = [r for r in rows if r[1] == 0.0]
         pickup = sorted((s - a) * 1000 for _i, a, s in rows if a > 0.0)
