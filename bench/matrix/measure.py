@@ -15,6 +15,7 @@ adds, no worker; adds/s and counter per add."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -41,11 +42,14 @@ class WorkerCell:
     kind: str
     concurrency: int
     body: str
+    processes: int = 1
+    """Worker processes (hubjobs only: `hubjobs worker --processes N`)."""
 
     @property
     def key(self) -> str:
-        """Stable name (JSON key, table label)."""
-        return f"{self.backend}/{self.kind}/c{self.concurrency}/{self.body}"
+        """Stable name (JSON key, table label); `/pN` for N > 1 worker processes."""
+        suffix = f"/p{self.processes}" if self.processes > 1 else ""
+        return f"{self.backend}/{self.kind}/c{self.concurrency}/{self.body}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class Options:
     profile: frozenset[str] = frozenset()
     """Libraries whose workers run under py-spy (`bench.matrix.profile`)."""
     profile_dir: Path | None = None
+    trace: frozenset[str] = frozenset()
+    """Libraries whose workers run under `strace -f -c`."""
 
 
 class Harness:
@@ -127,40 +133,57 @@ class Harness:
         self.backend.reset(lib.name)
         ledger = self._ledger(lib)
         env = self._env(lib, ledger, {"BENCH_BODY": cell.body, "BENCH_KIND": cell.kind,
-                                      "BENCH_CONCURRENCY": str(cell.concurrency)})
+                                      "BENCH_CONCURRENCY": str(cell.concurrency),
+                                      "BENCH_PROCESSES": str(cell.processes)})
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
-        c0 = self.backend.counter()
+        c0, detail0 = self.backend.counter(), self._detail()
+        clock = [time.monotonic()]
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
+        detail1 = self._detail()
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        command = lib.worker_command(env, cell.kind, cell.concurrency)
-        stacks = None
+        command = lib.worker_command(env, cell.kind, cell.concurrency, cell.processes)
+        stacks = syscalls = None
         if lib.name in opts.profile and opts.profile_dir is not None:
             stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
             command = profile.wrap(command, stacks)
+        elif lib.name in opts.trace and opts.profile_dir is not None:
+            syscalls = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.strace"
+            command = profile.wrap_strace(command, syscalls)
         with open(log, "ab") as out:
             spawned = time.time()
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         result: dict[str, Any] = {}
+        clock.append(time.monotonic())
         try:
             sample = _Sampler(proc.pid)
             timed_out = not self._wait(ledger, n, proc, sample)
+            clock.append(time.monotonic())
             c2 = self.backend.counter()
+            detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
             if not timed_out and opts.latency_jobs:
                 self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
                 timed_out = not self._wait(ledger, n + opts.latency_jobs, proc, sample)
             result["rss_mb"] = sample.rss_max / 2**20
+            clock.append(time.monotonic())
         finally:
             _stop(proc)
+        clock.append(time.monotonic())
+        result["harness_seconds"] = dict(zip(("fill", "start_and_drain", "latency", "stop"),
+                                             (round(b - a, 2) for a, b in itertools.pairwise(clock)),
+                                             strict=False))
         self.backend.settle()
-        c3 = self.backend.counter()
+        c3, detail3 = self.backend.counter(), self._detail()
         if stacks is not None and stacks.exists():
             stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
             result["profile"] = str(stacks.with_suffix(".txt"))
+        if syscalls is not None and syscalls.exists():
+            syscalls.with_suffix(".syscalls.txt").write_text(profile.summarize_strace(syscalls, n + opts.latency_jobs))
+            result["profile"] = str(syscalls.with_suffix(".syscalls.txt"))
         rows = read_ledger(ledger)
         drain = [r for r in rows if r[1] == 0.0]
         pickup = sorted((s - a) * 1000 for _i, a, s in rows if a > 0.0)
@@ -181,9 +204,20 @@ class Harness:
             result["cpu_us_per_job"] = 1e6 * (cpu_last - cpu_first) / (n - done_first)
         if self.backend.name == "redis" and c1 is not None and c2 is not None:
             result["counter_per_job"] = (c2 - c1) / n  # processing only; adds are the producer cells'
+            if detail1 is not None and detail2 is not None:
+                per_job = {k: (v - detail1.get(k, 0)) / n for k, v in detail2.items()}
+                result["commands_per_job"] = {k: round(v, 2) for k, v in sorted(per_job.items(), key=lambda kv: -kv[1])
+                                              if v >= 0.01}
         elif c0 is not None and c3 is not None:
-            result["counter_per_job"] = (c3 - c0) / (n + opts.latency_jobs)  # adds and runs, both phases
+            jobs = n + opts.latency_jobs
+            result["counter_per_job"] = (c3 - c0) / jobs  # adds and runs, both phases
+            if detail0 is not None and detail3 is not None:
+                result["database_per_job"] = {k: round((v - detail0.get(k, 0)) / jobs, 2) for k, v in detail3.items()}
         return result
+
+    def _detail(self) -> dict[str, int] | None:
+        detail = getattr(self.backend, "detail", None)
+        return None if detail is None else dict(detail())
 
     def _wait(self, ledger: Path, count: int, proc: subprocess.Popen[bytes], sample: _Sampler) -> bool:
         """Poll the ledger (10 ms) until `count` lines; False on timeout."""

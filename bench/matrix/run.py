@@ -63,6 +63,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--libs", default="", help="library names (hubjobs, huey, bullmq-node, pgqueuer, …); default all")
     p.add_argument("--kinds", default=None, help="async,sync,process")
     p.add_argument("--concurrency", default=None, help="e.g. 1,10,50")
+    p.add_argument("--processes", default="1", help="worker processes, e.g. 1,2 (N > 1: hubjobs only, "
+                   "`hubjobs worker --processes N`, compared with its own one-process cell)")
     p.add_argument("--bodies", default=None, help="noop,roundtrip,sleep,payload")
     p.add_argument("--producers", default=None, help="sync,async,bulk or none")
     p.add_argument("--jobs", type=int, default=None, help="jobs per worker cell (default 2,000)")
@@ -76,6 +78,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip", default="", help="library/kind pairs to leave out, e.g. rq/process (a fork per job)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds one worker may take for one phase")
     p.add_argument("--profile", default="", help="libraries whose workers run under py-spy (see bench.matrix.profile)")
+    p.add_argument("--trace", default="", help="libraries whose workers run under strace -f -c (system calls per job)")
     p.add_argument("--quick", action="store_true", help="a small selection: " + json.dumps(QUICK))
     p.add_argument("--out", default="matrix", help="file stem under bench/results")
     args = p.parse_args(argv)
@@ -113,6 +116,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     kinds = _list(args.kinds, KINDS, "handler kinds")
     bodies = _list(args.bodies, BODIES, "bodies")
     levels = [int(c) for c in _list(args.concurrency, None, "concurrency levels")]
+    process_counts = [int(c) for c in _list(args.processes, None, "process counts")]
+    if min(levels + process_counts) < 1:
+        sys.exit("--concurrency and --processes must be at least 1")
     producers = [] if args.producers == "none" else _list(args.producers, PRODUCERS, "producer kinds")
     patterns = _list(args.cells, None, "cell patterns")
     skip = set(_list(args.skip, None, "skips")) if args.skip else set()
@@ -127,14 +133,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         entries = [e for e in entries if not e.is_node]
     work = Path(tempfile.mkdtemp(prefix="hubjobs-matrix-"))
     profiled = frozenset(_list(args.profile, None, "profiled libraries")) if args.profile else frozenset()
+    traced = frozenset(_list(args.trace, None, "traced libraries")) if args.trace else frozenset()
     opts = Options(args.jobs, args.producer_jobs, args.latency_jobs, args.rate, args.timeout, profiled,
-                   RESULTS / "profiles" if profiled else None)
+                   RESULTS / "profiles" if profiled or traced else None, traced)
     meta: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
         "python": platform.python_version(), "jobs": args.jobs, "producer_jobs": args.producer_jobs,
         "latency_jobs": args.latency_jobs, "rate": args.rate, "rounds": args.rounds,
         "selection": (f"backends {','.join(backends)}; kinds {','.join(kinds)}; concurrency "
-                      f"{','.join(map(str, levels))}; bodies {','.join(bodies)}; producers "
+                      f"{','.join(map(str, levels))}; processes {','.join(map(str, process_counts))}; bodies {','.join(bodies)}; producers "
                       f"{','.join(producers) or 'none'}; cells {args.cells}; libraries {', '.join(sorted({e.name for e in entries}))}"
                       + (f"; left out: {', '.join(sorted(skip))}" if skip else ""))}
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -146,8 +153,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             backend = _backend(backend_name, work)
             opened.append((backend, Harness(backend, work, opts),
                            _describe([e for e in entries if e.backend == backend_name], backend, versions),
-                           [cell for cell in (WorkerCell(backend_name, k, c, b) for k in kinds for c in levels
-                                              for b in bodies) if _chosen(cell.key, patterns)],
+                           [cell for cell in (WorkerCell(backend_name, k, c, b, n) for k in kinds for c in levels
+                                              for b in bodies for n in process_counts) if _chosen(cell.key, patterns)],
                            [cell for cell in (ProducerCell(backend_name, p, b) for p in producers for b in bodies
                                               if b in ("noop", "payload")) if _chosen(cell.key, patterns)]))
             meta[f"{backend_name}_version"] = getattr(backend, "version", "?")
@@ -157,12 +164,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ceilings_done: set[int] = set()
                 for wcell in worker_cells:
                     for lib in order:
-                        if not lib.supports(wcell.kind, wcell.concurrency) or f"{lib.name}/{wcell.kind}" in skip:
+                        if (not lib.supports(wcell.kind, wcell.concurrency, wcell.processes)
+                                or f"{lib.name}/{wcell.kind}" in skip):
                             continue
                         result = _attempt(lib.name, lambda lib=lib, wcell=wcell, h=harness: h.worker_cell(lib, wcell))
                         raw.setdefault(wcell.key, {}).setdefault(lib.name, []).append(result)
                         _progress(round_no, wcell.key, lib.name, result)
-                    if backend.name == "sqlite" and wcell.body == "noop" and wcell.concurrency not in ceilings_done:
+                    if (backend.name == "sqlite" and wcell.body == "noop" and wcell.processes == 1
+                            and wcell.concurrency not in ceilings_done):
                         ceilings_done.add(wcell.concurrency)
                         result = _attempt(report.CEILING, lambda c=wcell.concurrency: ceiling(args.jobs, c, work))
                         raw.setdefault(wcell.key, {}).setdefault(report.CEILING, []).append(result)
