@@ -7,8 +7,9 @@ Worker cell (handler kind, concurrency, body):
      handler start ("steady") to the last handler start; worker CPU (the process and its descendants,
      from /proc) is taken from the first handler start to the last, RSS is the largest sample;
      the backend's counter is read before and after (Redis: right after the last start);
-  3. with the same worker still running, `latency_jobs` jobs are added one at a time at `rate` per
-     second, each carrying the time it was added: pickup p50 / p99 (add → handler start);
+  3. with the same worker still running, one warm-up job (the producer's connections), then
+     `latency_jobs` jobs are added one at a time at `rate` per second, each carrying the time it
+     was added: pickup p50 / p99 (add → handler start);
   4. the ledger must show every job of both phases exactly once.
 Producer cell (producer kind, body): one untimed add (connections, schema set-up), then `producer_jobs`
 adds, no worker; adds/s and counter per add."""
@@ -166,8 +167,9 @@ class Harness:
             detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
             if not timed_out and opts.latency_jobs:
-                self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
-                timed_out = not self._wait(ledger, n + opts.latency_jobs, proc, sample)
+                self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate),
+                             "--warmup")
+                timed_out = not self._wait(ledger, n + 1 + opts.latency_jobs, proc, sample)  # + the warm-up job
             result["rss_mb"] = sample.rss_max / 2**20
             clock.append(time.monotonic())
         finally:
