@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import signal
 import statistics
@@ -201,7 +202,7 @@ class Harness:
             result["with_startup_per_s"] = len(starts) / max(starts[-1] - spawned, 1e-9)
         if pickup:
             result["pickup_p50_ms"] = statistics.median(pickup)
-            result["pickup_p99_ms"] = pickup[min(len(pickup) - 1, int(len(pickup) * 0.99))]
+            result["pickup_p99_ms"] = pickup[math.ceil(0.99 * len(pickup)) - 1]  # nearest rank
         if cpu_first is not None and n > done_first:
             result["cpu_us_per_job"] = 1e6 * (cpu_last - cpu_first) / (n - done_first)
         if self.backend.name == "redis" and c1 is not None and c2 is not None:
