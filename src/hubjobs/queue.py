@@ -12,9 +12,8 @@ import json
 import os
 import time
 from collections.abc import Generator, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .backends.base import (
     AddedJob,
@@ -44,16 +43,14 @@ if TYPE_CHECKING:
 MAX_JOB_ID_LENGTH = 256
 
 
-@dataclass(frozen=True)
-class _Call:
+class _Call(NamedTuple):
     """A backend operation a plan needs: the method of `Backend` / `SyncBackend` and its argument."""
 
     method: str
     arg: Any
 
 
-@dataclass(frozen=True)
-class _Emit:
+class _Emit(NamedTuple):
     """An in-process event a plan emits."""
 
     event: JobEvent
