@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .cli_support import (
+    FORWARDED_OPTION,
     CliContext,
     NeverTraceback,
     fmt_time,
@@ -21,6 +22,7 @@ from .cli_support import (
     named_queue,
     print_json,
     print_table,
+    proxy_list,
     require_database,
     run_async,
 )
@@ -355,16 +357,25 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
 @click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
 @click.option("--port", default=8080, show_default=True, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
+@FORWARDED_OPTION
 @click.pass_context
 @friendly_errors
-def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool) -> None:
+def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool,
+                forwarded_allow_ips: str | None) -> None:
     """Workers for every queue, the scheduler and the dashboard in one process."""
+    import dataclasses
+
+    from .admin.settings import AdminSettings
     from .runner import run_all
 
     app = get_app(ctx)
     if not app.handlers:
         raise ConfigurationError("no job handlers registered: pass --app module:attribute (or HUBJOBS_APP)")
-    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard)
+    base = app.admin_settings if isinstance(app.admin_settings, AdminSettings) else AdminSettings()
+    settings = dataclasses.replace(base, forwarded_allow_ips=proxy_list(forwarded_allow_ips,
+                                                                        base.forwarded_allow_ips))
+    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard,
+            admin_settings=settings)
 
 
 @main.command()
