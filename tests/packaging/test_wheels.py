@@ -122,3 +122,16 @@ def test_the_marketplace_builds_as_a_wheel_depending_on_the_engine(tmp_path: Pat
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert any("hubjobs[" in line for line in requires), requires
     assert not [line for line in requires if "==" in line], requires
+
+
+def test_importing_the_engine_loads_no_optional_package() -> None:
+    """Installed or not, the extras' packages are imported only when their part is used."""
+    probe = run([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        import hubjobs
+        from hubjobs import App
+        App("sqlite:///never-opened.db")
+        loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY + OPTIONAL!r}))
+        print(",".join(loaded) or "none")
+    """)], cwd=ROOT)
+    assert probe.stdout.strip() == "none", probe.stdout + probe.stderr
