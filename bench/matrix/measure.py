@@ -7,15 +7,18 @@ Worker cell (handler kind, concurrency, body):
      handler start ("steady") to the last handler start; worker CPU (the process and its descendants,
      from /proc) is taken from the first handler start to the last, RSS is the largest sample;
      the backend's counter is read before and after (Redis: right after the last start);
-  3. with the same worker still running, `latency_jobs` jobs are added one at a time at `rate` per
-     second, each carrying the time it was added: pickup p50 / p99 (add → handler start);
+  3. with the same worker still running, one warm-up job (the producer's connections), then
+     `latency_jobs` jobs are added one at a time at `rate` per second, each carrying the time it
+     was added: pickup p50 / p99 (add → handler start);
   4. the ledger must show every job of both phases exactly once.
 Producer cell (producer kind, body): one untimed add (connections, schema set-up), then `producer_jobs`
 adds, no worker; adds/s and counter per add."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import signal
 import statistics
@@ -77,6 +80,8 @@ class Options:
     profile: frozenset[str] = frozenset()
     """Libraries whose workers run under py-spy (`bench.matrix.profile`)."""
     profile_dir: Path | None = None
+    trace: frozenset[str] = frozenset()
+    """Libraries whose workers run under `strace -f -c`."""
 
 
 class Harness:
@@ -134,6 +139,7 @@ class Harness:
                                       "BENCH_PROCESSES": str(cell.processes)})
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
         c0, detail0 = self.backend.counter(), self._detail()
+        clock = [time.monotonic()]
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
@@ -141,32 +147,46 @@ class Harness:
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         command = lib.worker_command(env, cell.kind, cell.concurrency, cell.processes)
-        stacks = None
+        stacks = syscalls = None
         if lib.name in opts.profile and opts.profile_dir is not None:
             stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
             command = profile.wrap(command, stacks)
+        elif lib.name in opts.trace and opts.profile_dir is not None:
+            syscalls = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.strace"
+            command = profile.wrap_strace(command, syscalls)
         with open(log, "ab") as out:
             spawned = time.time()
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         result: dict[str, Any] = {}
+        clock.append(time.monotonic())
         try:
             sample = _Sampler(proc.pid)
             timed_out = not self._wait(ledger, n, proc, sample)
+            clock.append(time.monotonic())
             c2 = self.backend.counter()
             detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
             if not timed_out and opts.latency_jobs:
-                self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
-                timed_out = not self._wait(ledger, n + opts.latency_jobs, proc, sample)
+                self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate),
+                             "--warmup")
+                timed_out = not self._wait(ledger, n + 1 + opts.latency_jobs, proc, sample)  # + the warm-up job
             result["rss_mb"] = sample.rss_max / 2**20
+            clock.append(time.monotonic())
         finally:
             _stop(proc)
+        clock.append(time.monotonic())
+        result["harness_seconds"] = dict(zip(("fill", "start_and_drain", "latency", "stop"),
+                                             (round(b - a, 2) for a, b in itertools.pairwise(clock)),
+                                             strict=False))
         self.backend.settle()
         c3, detail3 = self.backend.counter(), self._detail()
         if stacks is not None and stacks.exists():
             stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
             result["profile"] = str(stacks.with_suffix(".txt"))
+        if syscalls is not None and syscalls.exists():
+            syscalls.with_suffix(".syscalls.txt").write_text(profile.summarize_strace(syscalls, n + opts.latency_jobs))
+            result["profile"] = str(syscalls.with_suffix(".syscalls.txt"))
         rows = read_ledger(ledger)
         drain = [r for r in rows if r[1] == 0.0]
         pickup = sorted((s - a) * 1000 for _i, a, s in rows if a > 0.0)
@@ -182,7 +202,7 @@ class Harness:
             result["with_startup_per_s"] = len(starts) / max(starts[-1] - spawned, 1e-9)
         if pickup:
             result["pickup_p50_ms"] = statistics.median(pickup)
-            result["pickup_p99_ms"] = pickup[min(len(pickup) - 1, int(len(pickup) * 0.99))]
+            result["pickup_p99_ms"] = pickup[math.ceil(0.99 * len(pickup)) - 1]  # nearest rank
         if cpu_first is not None and n > done_first:
             result["cpu_us_per_job"] = 1e6 * (cpu_last - cpu_first) / (n - done_first)
         if self.backend.name == "redis" and c1 is not None and c2 is not None:

@@ -51,7 +51,8 @@ def main(ctx: click.Context, url: str | None, app_path: str | None) -> None:
 
 @main.command()
 @click.option("--queue", "-q", "queues", multiple=True, help="Queue to work on (repeatable; default all).")
-@click.option("--concurrency", "-c", type=int, default=None, help="Jobs at once per process.")
+@click.option("--concurrency", "-c", type=int, default=None,
+              help="Slots per worker process, shared by its queues (default: each queue's own concurrency).")
 @click.option("--processes", "-p", type=int, default=1, show_default=True, help="Worker processes to run.")
 @click.option("--lease", type=float, default=30.0, show_default=True, help="Lease seconds (renewed while running).")
 @click.option("--grace", type=float, default=30.0, show_default=True, help="Seconds to finish jobs on SIGTERM.")
@@ -353,7 +354,8 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
 
 
 @main.command("run")
-@click.option("--concurrency", "-c", type=int, default=None, help="Jobs at once.")
+@click.option("--concurrency", "-c", type=int, default=None,
+              help="Worker slots, shared by its queues (default: each queue's own concurrency).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
 @click.option("--port", default=8080, show_default=True, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")

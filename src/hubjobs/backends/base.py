@@ -290,17 +290,20 @@ class QueueSettings:
     paused: bool = False
     rate_max: int | None = None
     rate_period: float | None = None
-    concurrency: int | None = None
+    global_concurrency: int | None = None
+    """Most jobs of the queue active at once across every worker (None: no cap)."""
 
 
 @dataclass(frozen=True)
 class ConfigureQueue:
-    """Store rate limit and global concurrency for a queue (None = no limit)."""
+    """Store rate limit and global concurrency for a queue (None = no limit). The global
+    concurrency caps the queue's active jobs across every worker in `claim_jobs`; a worker's
+    own slots per queue are the worker's business and never reach storage."""
 
     queue: str
     rate_max: int | None
     rate_period: float | None
-    concurrency: int | None
+    global_concurrency: int | None
 
 
 @dataclass(frozen=True)

@@ -533,10 +533,10 @@ class PostgresBackend(Backend):
         await self._rows("configuring a queue", self._q("queue_settings", "configure"), {
             "queue": req.queue, "rate_max": req.rate_max,
             "rate_period": None if req.rate_period is None else float(req.rate_period),
-            "concurrency": req.concurrency, "channel": self.settings.jobs_channel})
+            "concurrency": req.global_concurrency, "channel": self.settings.jobs_channel})
 
     async def get_queue_settings(self, queue: str) -> QueueSettings:
-        """Paused flag, rate limit and concurrency of a queue."""
+        """Paused flag, rate limit and global concurrency of a queue."""
         return await self._drive(self._ops.get_queue_settings(queue))
 
     # ------------------------------------------------------------ workers

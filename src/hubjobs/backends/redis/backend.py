@@ -622,11 +622,11 @@ class RedisBackend(Backend):
             return "" if v is None else repr(v)
 
         await self._queue_script("configure_queue", req.queue,
-                                 [text(req.rate_max), text(req.rate_period), text(req.concurrency)],
+                                 [text(req.rate_max), text(req.rate_period), text(req.global_concurrency)],
                                  "configuring the queue")
 
     async def get_queue_settings(self, queue: str) -> QueueSettings:
-        """Paused flag, rate limit and concurrency of a queue."""
+        """Paused flag, rate limit and global concurrency of a queue."""
         return await self._drive(self._ops.get_queue_settings(queue))
 
     # ------------------------------------------------------------ workers

@@ -421,10 +421,10 @@ class SQLiteBackend(Backend):
         """Store rate limit and global concurrency."""
         await self._write(lambda c: c.execute(self._q("queue_settings", "configure"), {
             "queue": req.queue, "rate_max": req.rate_max, "rate_period": req.rate_period,
-            "concurrency": req.concurrency}))
+            "concurrency": req.global_concurrency}))
 
     async def get_queue_settings(self, queue: str) -> QueueSettings:
-        """Paused flag, rate limit and concurrency of a queue."""
+        """Paused flag, rate limit and global concurrency of a queue."""
         return await self._run(lambda c: self._ops.get_queue_settings(c, queue))
 
     # ------------------------------------------------------------ workers
