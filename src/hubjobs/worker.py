@@ -46,6 +46,7 @@ from .errors import (
     UnrecoverableError,
 )
 from .events import EventEmitter, JobEvent, Listener
+from .history.rollup import HistoryRollup
 from .job import MAX_LOG_LINES, Job
 from .pacing import Pacer
 from .payload import encode_value
@@ -131,6 +132,8 @@ class Worker:
         self.events = EventEmitter()
         self.processed = 0
         self.failed = 0
+        self.history = HistoryRollup()
+        """Counts of finished jobs per minute, flushed to the backend's throughput history."""
         self._running: dict[str, RunningJob] = {}
         self._outcomes: dict[str, list[tuple[JobOutcome, RunningJob, JobEvent]]] = {}
         self._event_buffer: dict[str, list[NewEvent]] = {}
@@ -201,7 +204,8 @@ class Worker:
         await self._configure_queues()
         installed = self._install_signal_handlers()
         background = [asyncio.create_task(coro) for coro in (
-            self._lease_loop(), self._stall_loop(), self._heartbeat_loop(), self._event_loop())]
+            self._lease_loop(), self._stall_loop(), self._heartbeat_loop(), self._event_loop(),
+            self.history.run(self._backend))]
         try:
             await self._recover_once()
             await self._main_loop(burst)
@@ -211,6 +215,7 @@ class Worker:
                 t.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._flush_events()
+            await self.history.flush(self._backend)
             try:
                 await self._backend.remove_worker(self.id)
             except Exception:
@@ -397,6 +402,7 @@ class Worker:
                     await self._emit(JobEvent("lease_lost", event.queue, outcome.job_id, event.job,
                                               {"outcome": outcome.kind}))
                 continue
+            self.history.note(outcome.kind, event.job or _rj.job, event.at)
             if outcome.kind == "completed":
                 self.processed += 1
             elif outcome.kind == "failed":

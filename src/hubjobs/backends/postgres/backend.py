@@ -42,8 +42,8 @@ from ..base import (
     ExtendLeases,
     FinishJobs,
     FinishResult,
-    History,
     Heartbeat,
+    History,
     JobIds,
     JobOutcome,
     JobRef,
@@ -71,8 +71,8 @@ from ..base import (
     WorkerInfo,
 )
 from ..event_batches import decode_events, encode_events
-from ..job_rows import CorruptJobRow
 from ..history_rows import check_read, history_from_rows, read_params, record_rows
+from ..job_rows import CorruptJobRow
 from ..sql_files import SqlFile, load_sql_dir
 from .connection import CONNECT_TIMEOUT_SECONDS, AsyncConn, Database
 from .listener import Listener, Version, listen_key
