@@ -8,6 +8,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from .app import App
+from .extras import require
 
 if TYPE_CHECKING:
     from .admin.settings import AdminSettings
@@ -21,6 +22,8 @@ async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127
     """Run a worker on every queue with handlers, a scheduler and (optionally) the dashboard until
     SIGTERM/SIGINT; the worker stops gracefully. `admin_settings` configures the dashboard (token
     store, dead-letter source, audit hooks...; default `AdminSettings()`)."""
+    if dashboard:
+        require("dashboard")  # before anything starts: one line naming the extra
     admin_settings = admin_settings or app.admin_settings
     from .scheduler import run_scheduler
 

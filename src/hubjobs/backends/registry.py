@@ -6,6 +6,7 @@ import importlib
 import os
 
 from ..errors import ConfigurationError
+from ..extras import explain
 from .base import Backend
 
 DEFAULT_URL = "sqlite:///./hubjobs.db"
@@ -24,19 +25,25 @@ def create_backend(url: str) -> Backend:
 
         return SQLiteBackend(url)
     if scheme in ("redis", "rediss", "redis+cluster", "unix"):
-        return _load("hubjobs.backends.redis", "RedisBackend", url)
+        return _load("hubjobs.backends.redis", "RedisBackend", url, "redis")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return _load("hubjobs.backends.postgres", "PostgresBackend", url)
+        return _load("hubjobs.backends.postgres", "PostgresBackend", url, "postgres")
     raise ConfigurationError(
         f"unsupported backend URL {url!r}: use sqlite:///path.db, redis://host:port/db or postgresql://..."
     )
 
 
-def _load(module: str, cls: str, url: str) -> Backend:
-    """Import a backend class lazily (its driver is imported only when used)."""
+def _load(module: str, cls: str, url: str, extra: str) -> Backend:
+    """Import a backend class lazily (its driver is imported only when used); a missing driver
+    is one line naming the extra that installs it."""
     try:
         backend_cls = getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError) as exc:
+    except ImportError as exc:
+        missing = explain(extra, exc)
+        if missing is not None:
+            raise missing from None
+        raise ConfigurationError(f"backend for {url!r} is not available: {exc}") from None
+    except AttributeError as exc:
         raise ConfigurationError(f"backend for {url!r} is not available: {exc}") from None
     backend = backend_cls(url)
     if not isinstance(backend, Backend):
