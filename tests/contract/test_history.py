@@ -19,8 +19,8 @@ def this_hour() -> int:
     return now - now % HOUR - HOUR  # a whole past hour, so the range is complete
 
 
-async def test_counts_add_up_and_sum_into_steps(app: App) -> None:
-    backend = await app.backend()
+async def test_counts_add_up_and_sum_into_steps(tapp: App) -> None:
+    backend = await tapp.backend()
     h = this_hour()
     await backend.record_history(RecordHistory([
         QueueMinute("mail", h, completed=3, failed=1, wait_buckets={2: 3}, run_buckets={10: 4}),
@@ -43,8 +43,8 @@ async def test_counts_add_up_and_sum_into_steps(app: App) -> None:
     assert later.points == []
 
 
-async def test_counts_older_than_kept_are_dropped(app: App) -> None:
-    backend = await app.backend()
+async def test_counts_older_than_kept_are_dropped(tapp: App) -> None:
+    backend = await tapp.backend()
     h = this_hour()
     old = h - 10 * 86_400
     await backend.record_history(RecordHistory([QueueMinute("mail", old, completed=9)], keep_seconds=7 * 86_400))
@@ -53,8 +53,9 @@ async def test_counts_older_than_kept_are_dropped(app: App) -> None:
     assert [(p.at, p.completed) for p in got.points] == [(h, 1)]
 
 
-async def test_bad_steps_and_minutes_are_refused(app: App) -> None:
-    backend = await app.backend()
+async def test_bad_steps_and_minutes_are_refused(tapp: App) -> None:
+    backend = await tapp.backend()
+    assert (await backend.read_history(ReadHistory("mail", 0, 60))).points == []
     with pytest.raises(ValueError, match="step"):
         await backend.read_history(ReadHistory("mail", 0, 60, step=90))
     with pytest.raises(ValueError, match="minute"):
