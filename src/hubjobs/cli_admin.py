@@ -16,7 +16,7 @@ import click
 
 from .admin.settings import AdminSettings
 from .admin.tokens import Role, TokenStore, default_token_store_path
-from .cli_support import require_database
+from .cli_support import FORWARDED_OPTION, proxy_list, require_database
 
 
 def _app(ctx: click.Context) -> Any:
@@ -51,10 +51,11 @@ STORE_OPTION = click.option("--store", "store_path", type=click.Path(dir_okay=Fa
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--mount-path", default="/admin/queues", show_default=True, help="Where the dashboard is served.")
 @click.option("--public-metrics", is_flag=True, help="Serve /metrics without a token (it has no job data).")
+@FORWARDED_OPTION
 @STORE_OPTION
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int, mount_path: str, public_metrics: bool,
-              store_path: str | None) -> None:
+              forwarded_allow_ips: str | None, store_path: str | None) -> None:
     """Serve the admin dashboard and API (sign in with a token from `hubjobs tokens create`)."""
     from .admin.application import serve
 
@@ -64,7 +65,9 @@ def dashboard(ctx: click.Context, host: str, port: int, mount_path: str, public_
         base = app.admin_settings if isinstance(app.admin_settings, AdminSettings) else AdminSettings()
         settings = dataclasses.replace(base, token_store=store_path or base.token_store,
                                        mount_path=mount_path.rstrip("/") or "/",
-                                       public_metrics=public_metrics or base.public_metrics)
+                                       public_metrics=public_metrics or base.public_metrics,
+                                       forwarded_allow_ips=proxy_list(forwarded_allow_ips,
+                                                                      base.forwarded_allow_ips))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     store = settings.token_store or default_token_store_path(app.url)

@@ -197,3 +197,16 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]], *, whole_
         widest = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
         console = Console(width=max(console.width, sum(widest) + 3 * len(columns) + 1))
     console.print(table)
+
+
+FORWARDED_OPTION = click.option(
+    "--forwarded-allow-ips", default=None, metavar="IPS",
+    help="Comma-separated proxy addresses (or CIDR blocks, or '*') whose X-Forwarded-For and "
+         "X-Forwarded-Proto are trusted; default none: the connecting address is the client.")
+
+
+def proxy_list(raw: str | None, default: Any = ()) -> tuple[str, ...]:
+    """The proxies named by --forwarded-allow-ips (or `default` when the option is absent)."""
+    if raw is None:
+        return tuple(default)
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
+
+from typing_extensions import TypeVar
 
 from .backoff import Backoff
-from .errors import InvalidJobOptions
+from .errors import InvalidJobOptions, InvalidJobState
+from .limits import MAX_ATTEMPTS, MAX_COUNT, MAX_PRIORITY, MIN_PRIORITY, check_int, check_seconds
 from .retention import DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, Retention
 
 
@@ -44,7 +47,6 @@ class Priority(enum.IntEnum):
 DEFAULT_PRIORITY = int(Priority.NORMAL)
 DEFAULT_MAX_STALLED = 1
 MAX_LOG_LINES = 1000
-MAX_PRIORITY = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,11 @@ class JobOptions:
     max_stalled: int = DEFAULT_MAX_STALLED
 
     def __post_init__(self) -> None:
-        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
-            raise InvalidJobOptions(f"priority must be an integer, got {self.priority!r}")
-        if not 0 <= self.priority <= MAX_PRIORITY:
-            raise InvalidJobOptions(f"priority must be between 0 and {MAX_PRIORITY}, got {self.priority}")
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
-            raise InvalidJobOptions(f"attempts must be an integer >= 1, got {self.attempts!r}")
-        if self.timeout is not None and (not _finite(self.timeout) or self.timeout <= 0):
-            raise InvalidJobOptions(f"timeout must be a positive number of seconds, got {self.timeout!r}")
-        if isinstance(self.max_stalled, bool) or not isinstance(self.max_stalled, int) or self.max_stalled < 0:
-            raise InvalidJobOptions(f"max_stalled must be an integer >= 0, got {self.max_stalled!r}")
+        check_int(self.priority, "priority", MIN_PRIORITY, MAX_PRIORITY)
+        check_int(self.attempts, "attempts", 1, MAX_ATTEMPTS)
+        if self.timeout is not None:
+            check_seconds(self.timeout, "timeout", positive=True)
+        check_int(self.max_stalled, "max_stalled", 0, MAX_COUNT)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form stored with the job."""
@@ -102,21 +99,19 @@ class JobOptions:
         for key, value in overrides.items():
             if value is None:
                 continue
-            if key == "backoff":
-                value = Backoff.from_value(value)
-            elif key in ("remove_on_complete", "remove_on_fail"):
-                value = Retention.from_value(value)
-            elif key == "timeout":
-                value = float(value)
+            try:
+                if key == "backoff":
+                    value = Backoff.from_value(value)
+                elif key in ("remove_on_complete", "remove_on_fail"):
+                    value = Retention.from_value(value)
+                elif key == "timeout":
+                    value = check_seconds(value, "timeout", positive=True)
+            except InvalidJobOptions as exc:
+                if exc.field is not None and exc.field.startswith(key):
+                    raise
+                raise InvalidJobOptions(f"{key}: {exc}", field=key) from None
             clean[key] = value
         return replace(self, **clean)
-
-
-def _finite(value: float) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
 
 
 @dataclass(frozen=True)
@@ -156,15 +151,28 @@ def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+T = TypeVar("T", default=Any)
+"""The type of a job's data: `Any` (the stored JSON) unless its handler declares a schema."""
+
+_NO_MODEL: Any = object()
+
+
 @dataclass
-class Job:
+class Job(Generic[T]):
     """One job: its identity, data, state and outcome. Times are epoch seconds (`*_ts`)
-    with datetime properties (`created_at`, ...)."""
+    with datetime properties (`created_at`, ...).
+
+    `data` is the stored JSON, or for a handler declared with `schema=` (and the Job a typed
+    task's `enqueue` returns) the validated model instance: `Job[Greet]` reads `job.data.who`.
+    `raw_data` is always the stored JSON."""
 
     id: str
     queue: str
     name: str
-    data: Any
+    data: T
     state: JobState
     options: JobOptions = field(default_factory=JobOptions)
     attempts_made: int = 0
@@ -180,6 +188,56 @@ class Job:
     worker_id: str | None = None
     cancel_requested: bool = False
     _reporter: JobReporter | None = field(default=None, repr=False, compare=False)
+    _stored_data: Any = field(default=_NO_MODEL, repr=False, compare=False)
+    _source: Any = field(default=None, repr=False, compare=False)
+    """The Queue that returned this job (for `wait` / `await_result`); None for other jobs."""
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the job finishes: its result, or JobFailed carrying the error; ResultTimeout
+        after `timeout` seconds, leaving the job untouched. Fed by the queue's event stream (see
+        `hubjobs.results`); works on the Job that `add`, `get` and a task's `enqueue` return."""
+        from .results import await_outcome
+
+        source = self._waitable()
+        return source.app.portal.call(await_outcome(source, self.id, timeout))
+
+    async def await_result(self, timeout: float | None = None) -> Any:
+        """Async twin of `wait`."""
+        from .results import await_outcome
+
+        return await await_outcome(self._waitable(), self.id, timeout)
+
+    def _waitable(self) -> Any:
+        if self._source is None:
+            raise InvalidJobState(f"job {self.id!r} was not returned by a queue (add, get or enqueue): "
+                                  f"use app.queue({self.queue!r}).get(id) to wait for it")
+        return self._source
+
+    @property
+    def raw_data(self) -> Any:
+        """The job's data as stored (JSON), also when `data` is a validated model."""
+        return self.data if self._stored_data is _NO_MODEL else self._stored_data
+
+    def with_model(self, schema: type[BaseModel]) -> Job[Any]:
+        """Make `data` an instance of `schema` validated from the stored JSON (in place); returns
+        the job. Raises InvalidJobData naming the field when the stored data does not fit."""
+        from .payload import validate_model
+
+        raw = self.raw_data
+        self.data = cast(T, validate_model(schema, raw, job_name=self.name))
+        self._stored_data = raw
+        return self
+
+    @contextmanager
+    def validated(self, schema: type[BaseModel]) -> Iterator[Job[Any]]:
+        """`data` as an instance of `schema` inside the block (while a handler runs), the stored
+        JSON again after it: events and outcomes always carry JSON."""
+        self.with_model(schema)
+        try:
+            yield self
+        finally:
+            self.data = self._stored_data
+            self._stored_data = _NO_MODEL
 
     @property
     def priority(self) -> int:
@@ -267,7 +325,7 @@ class Job:
             "id": self.id,
             "queue": self.queue,
             "name": self.name,
-            "data": self.data,
+            "data": self.raw_data,
             "state": self.state.value,
             "priority": self.priority,
             "attempts_made": self.attempts_made,

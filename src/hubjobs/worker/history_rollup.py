@@ -1,6 +1,6 @@
-"""The worker's history writer: counts finished jobs per queue and minute in memory (a dict
-update per job, nothing on the way to the backend) and flushes them with one
-`record_history` call every few seconds and when the worker stops.
+"""Maintenance: the worker's throughput history writer. Counts finished jobs per queue and
+minute in memory (a dict update per applied outcome, nothing added to a round trip) and flushes
+them with one `record_history` call every FLUSH_SECONDS and when the worker stops.
 
 A worker killed between flushes loses at most its last `FLUSH_SECONDS` of counts; the jobs
 themselves are unaffected. A flush that fails keeps its counts for the next one.
@@ -8,12 +8,12 @@ themselves are unaffected. A flush that fails keeps its counts for the next one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from ..backends.base import Backend, QueueMinute, RecordHistory
+from ..history.buckets import bucket_of
 from ..job import Job
-from .buckets import bucket_of
+from .service import PeriodicService
 
 log = logging.getLogger("hubjobs.history")
 
@@ -24,7 +24,7 @@ FLUSH_SECONDS = 5.0
 class _Counts:
     """One queue's counts for one minute."""
 
-    __slots__ = ("completed", "failed", "waits", "runs")
+    __slots__ = ("completed", "failed", "runs", "waits")
 
     def __init__(self) -> None:
         self.completed = 0
@@ -42,11 +42,14 @@ def ready_at(job: Job) -> float:
     return latest
 
 
-class HistoryRollup:
-    """Per-minute counts of one worker, waiting to be flushed."""
+class HistoryRollup(PeriodicService):
+    """Per-minute counts of one worker, flushed to its backend periodically and at stop."""
 
-    def __init__(self, flush_seconds: float = FLUSH_SECONDS) -> None:
-        self.flush_seconds = flush_seconds
+    name = "history-rollup"
+
+    def __init__(self, backend: Backend, interval: float = FLUSH_SECONDS) -> None:
+        super().__init__(interval)
+        self.backend = backend
         self._counts: dict[tuple[str, int], _Counts] = {}
 
     def note(self, kind: str, job: Job, finished_at: float) -> None:
@@ -84,20 +87,18 @@ class HistoryRollup:
                 for bucket, n in source.items():
                     target[bucket] = target.get(bucket, 0) + n
 
-    async def flush(self, backend: Backend) -> None:
-        """Write what was counted; on failure keep it for the next flush."""
+    async def step(self) -> None:
+        """Write what was counted; on failure keep it for the next step."""
         minutes = self.take()
         if not minutes:
             return
         try:
-            await backend.record_history(RecordHistory(minutes))
-        except Exception as exc:
+            await self.backend.record_history(RecordHistory(minutes))
+        except Exception as exc:  # noqa: BLE001 - the counts wait for the next step
             self.give_back(minutes)
             log.warning("could not record throughput history: %s", exc)
 
-    async def run(self, backend: Backend) -> None:
-        """Flush every `flush_seconds` until cancelled (the worker flushes once more at stop)."""
-        while True:
-            await asyncio.sleep(self.flush_seconds)
-            await self.flush(backend)
-
+    async def stop(self) -> None:
+        """Stop the periodic task, then write what is left."""
+        await super().stop()
+        await self.step()
