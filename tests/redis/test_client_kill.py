@@ -75,6 +75,7 @@ def test_sync_producer_connections_killed_or_restarted_are_reopened(redis_server
     drops the loaded scripts: NOSCRIPT loads them again). The next sync call reconnects; while
     Redis is down a sync add fails at once with BackendUnavailable."""
     import os
+    from concurrent.futures import ThreadPoolExecutor
 
     import pytest
 
@@ -83,7 +84,7 @@ def test_sync_producer_connections_killed_or_restarted_are_reopened(redis_server
     app = build_app(f"{redis_server.url}?prefix=killsync")
     q = app.queue("q")
     try:
-        with __import__("concurrent.futures").futures.ThreadPoolExecutor(4) as pool:
+        with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda i: q.add("noop", {"i": i}), range(40)))  # several idle connections
         mine = _connections(redis_server, f"hubjobs:{os.getpid()}")
         assert mine
