@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
-import signal
-import subprocess
 import sys
 from typing import Any
 
@@ -35,7 +34,36 @@ from .payload import parse_data_argument
 STATES = [s.value for s in JobState]
 
 
-@click.group(cls=NeverTraceback)
+LAZY_COMMANDS: dict[str, str] = {
+    "schedules": "hubjobs.cli_schedules", "scheduler": "hubjobs.cli_schedules",
+    "dashboard": "hubjobs.cli_admin", "tokens": "hubjobs.cli_admin",
+}
+"""Commands living in their own modules, imported only when used (or listed by --help): a worker
+never loads the dashboard's packages, and without the dashboard extra `dashboard`/`tokens` fail
+with one line naming it."""
+
+
+class _LazyGroup(NeverTraceback):
+    """The `hubjobs` group: the commands of `LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, the lazy ones included."""
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A command, importing its module first when it is a lazy one."""
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            try:
+                module = importlib.import_module(LAZY_COMMANDS[cmd_name])
+            except MissingExtra as exc:
+                return _needs_extra(cmd_name, exc)
+            cmd = getattr(module, cmd_name, None)
+            if isinstance(cmd, click.Command):
+                self.add_command(cmd, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(package_name="hubjobs", prog_name="hubjobs", message="%(prog)s %(version)s")
 @click.option("--url", envvar="HUBJOBS_URL", default=None, help="Backend URL (default sqlite:///./hubjobs.db).")
 @click.option("--app", "app_path", envvar="HUBJOBS_APP", default=None, help="Your App as module:attribute.")
@@ -72,8 +100,11 @@ def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None,
     if processes < 1:
         raise InvalidJobOptions(f"--processes must be >= 1, got {processes}")
     if processes > 1:
-        _run_processes(ctx, processes)
+        _run_processes(ctx, processes, grace)
         return
+    from .supervisor import follow_supervisor
+
+    follow_supervisor()  # a child of `--processes N`: stops when its supervisor dies
     w = app.worker(list(queues) or None, concurrency=concurrency, lease=lease, grace=grace,
                    claim_ahead=not no_claim_ahead)
     if not with_scheduler:
@@ -95,22 +126,15 @@ async def _worker_with_scheduler(app: Any, w: Any, burst: bool) -> None:
         await sched
 
 
-def _run_processes(ctx: click.Context, processes: int) -> None:
-    """Start N copies of this command (without --processes) and forward signals to them."""
-    argv = _argv_without_processes(sys.argv[1:])
-    children = [subprocess.Popen([sys.executable, "-m", "hubjobs.cli", *argv]) for _ in range(processes)]
-    click.echo(f"started {processes} worker processes: {', '.join(str(c.pid) for c in children)}", err=True)
+def _run_processes(ctx: click.Context, processes: int, grace: float) -> None:
+    """Run N copies of this command (without --processes) under a supervisor (hubjobs/supervisor.py):
+    dead children restart with backoff, SIGTERM/SIGINT reach every child; the exit code says how
+    it ended (0 clean, 3 a child did not stop cleanly, 4 gave up on a child that kept dying)."""
+    from .supervisor import Supervisor
 
-    def forward(signum: int, _frame: Any) -> None:
-        for c in children:
-            if c.poll() is None:
-                c.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [c.wait() for c in children]
-    if any(codes):
-        raise click.ClickException(f"worker processes exited with codes {codes}")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="hubjobs supervisor: %(message)s")
+    command = [sys.executable, "-m", "hubjobs.cli", *_argv_without_processes(sys.argv[1:])]
+    ctx.exit(Supervisor(command, processes, kill_after=grace + 30.0).run())
 
 
 def _argv_without_processes(argv: list[str]) -> list[str]:
@@ -123,7 +147,7 @@ def _argv_without_processes(argv: list[str]) -> list[str]:
         if arg in ("--processes", "-p"):
             skip = True
             continue
-        if arg.startswith("--processes="):
+        if arg.startswith("--processes=") or (arg.startswith("-p") and arg[2:].lstrip("=").isdigit()):
             continue
         out.append(arg)
     return out
@@ -400,24 +424,6 @@ def migrate(ctx: click.Context) -> None:
     click.echo(f"schema up to date on {app.url}")
 
 
-def _register_optional_commands() -> None:
-    """Commands living in their own modules (schedules, dashboard, tokens, run)."""
-    for module_name, names in (("hubjobs.cli_schedules", ("schedules", "scheduler")),
-                               ("hubjobs.cli_admin", ("dashboard", "tokens"))):
-        try:
-            module = importlib.import_module(module_name)
-        except MissingExtra as exc:
-            for name in names:
-                main.add_command(_needs_extra(name, exc))
-            continue
-        except ImportError:
-            continue
-        for name in names:
-            cmd = getattr(module, name, None)
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd)
-
-
 def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
     """A stand-in for a command whose extra is not installed: it fails with one line naming it."""
 
@@ -427,8 +433,6 @@ def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
     return click.Command(name, callback=fail, help=f"(needs hubjobs[{missing.extra}]) {missing}",
                          context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
-
-_register_optional_commands()
 
 
 if __name__ == "__main__":
