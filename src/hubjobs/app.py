@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,11 +96,14 @@ class App:
             raise UnknownQueue(f"unknown queue {name!r} (known: {known})") from None
 
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: type[BaseModel] | None = None, **options: Any) -> Callable[[F], F]:
+            schema: type[BaseModel] | None = None,
+            options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[F], F]:
         """Register the decorated function as the handler of job `name` (default: the function's
         name) on `queue`. Options: attempts, backoff, priority, timeout, remove_on_complete,
         remove_on_fail, max_stalled; `process=True` runs it in a child process; `schema` is a
-        pydantic model checked when a job is added."""
+        pydantic model checked when a job is added; `options_from_data(data)` returns add options
+        (e.g. ``{"priority": 3}``) used whenever an add, from any producer, leaves them unset."""
         unknown = set(options) - set(JobOptions.__dataclass_fields__)
         if unknown:
             raise ConfigurationError(f"job options unknown: {sorted(unknown)}")
@@ -109,7 +112,8 @@ class App:
             job_name = name or fn.__name__
             self.queue(queue)
             self.handlers[(queue, job_name)] = make_handler_spec(
-                queue, job_name, fn, process=process, schema=schema, overrides=options)
+                queue, job_name, fn, process=process, schema=schema, overrides=options,
+                options_from_data=options_from_data)
             return fn
 
         return register

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 EmailTransportName = Literal["outbox", "smtp", "http"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./sequencehub.db"
+PRISMA_DATABASE_URL_ENV = "DATABASE_URL"
+"""The app's own variable for its database, read when SEQUENCEHUB_DATABASE_URL is not set."""
 DEFAULT_OUTBOX_DIR = "./outbox"
 ENV_PREFIX = "SEQUENCEHUB_"
 
@@ -31,7 +33,9 @@ class Settings:
     """Configuration of the marketplace jobs. Environment variable names are in brackets."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    """Marketplace database, a SQLAlchemy URL [SEQUENCEHUB_DATABASE_URL]."""
+    """Marketplace database (the Next.js app's Prisma database), ``sqlite:///...`` or
+    ``postgresql://...[?schema=NAME]`` [SEQUENCEHUB_DATABASE_URL, else DATABASE_URL as Prisma
+    names it]. It may differ from the job engine's URL (HUBJOBS_URL) or share its server."""
     timezone: str = "UTC"
     """Time zone of the cron schedules [SEQUENCEHUB_TIMEZONE]."""
     public_base_url: str = "http://127.0.0.1:8000"
@@ -147,6 +151,8 @@ class Settings:
             for k, v in env.items()
             if k.startswith(ENV_PREFIX) and k not in known and k != "SEQUENCEHUB_SAMPLES"
         }
+        if "database_url" not in values and env.get(PRISMA_DATABASE_URL_ENV):
+            values["database_url"] = env[PRISMA_DATABASE_URL_ENV]
         values.update(overrides)
         return cls(**values, extra=extra)  # type: ignore[arg-type]
 

@@ -4,7 +4,7 @@ How it fits together:
 
 * :class:`DeadLetterHook` listens to a worker's ``failed`` event (emitted once per job, after
   its last try has been recorded as failed; also for jobs that stalled too often). It writes one
-  ``dead_letters`` row per failed job (a second event for a job that already has an OPEN row
+  ``DeadLetterJob`` row per failed job (a second event for a job that already has an OPEN row
   updates that row instead) and puts the row into the open :class:`~sequencehub.models.AlertBatch`.
 * The first dead letter of a quiet period opens a batch and adds one ``dead-letter-alert`` job
   (queue ``scheduled-jobs``, job id ``dead-letter-alert-<batchId>``) that runs

@@ -24,17 +24,18 @@ from dataclasses import dataclass
 
 from hubjobs import App, Backoff, Priority, Worker
 
+from . import priorities
 from .config import Settings
 from .db import Database, open_database
 from .dead_letter import ALERT_JOB, AlertJob, DeadLetterAlerter, DeadLetterHook
 from .email.schemas import SendEmailJob
 from .email.sender import JOB_NAME as SEND_EMAIL
 from .email.sender import QUEUE as EMAIL_QUEUE
-from .email.sender import EmailDelivery, EmailSender
+from .email.sender import EmailDelivery, EmailSender, email_options
 from .email.transports import EmailTransport
 from .files.storage import FileStorage
 from .scheduled import DailyCleanup, MonthlyPayouts, PayoutRun, ScheduledRun, WeeklyAnalytics
-from .webhooks import BACKOFF_STRATEGY, WebhookJob, WebhookSender, webhook_backoff
+from .webhooks import BACKOFF_STRATEGY, WebhookJob, WebhookSender, webhook_add_options, webhook_backoff
 from .webhooks import JOB_NAME as RETRY_WEBHOOK
 from .webhooks import QUEUE as WEBHOOK_QUEUE
 
@@ -124,11 +125,20 @@ def register_marketplace_jobs(
     declare_queues(app, settings)
     delivery = EmailDelivery(db, settings, transport=email_transport)
 
-    app.job(WEBHOOK_QUEUE, RETRY_WEBHOOK, schema=WebhookJob)(WebhookSender(db, settings).handle)
-    app.job(EMAIL_QUEUE, SEND_EMAIL, schema=SendEmailJob)(EmailSender(delivery).handle)
-    app.job(SCHEDULED_QUEUE, "daily-cleanup", schema=ScheduledRun)(DailyCleanup(db, settings, storage).handle)
-    app.job(SCHEDULED_QUEUE, "weekly-analytics", schema=ScheduledRun)(WeeklyAnalytics(db, settings).handle)
-    app.job(SCHEDULED_QUEUE, "monthly-payouts", schema=PayoutRun)(
+    app.job(WEBHOOK_QUEUE, RETRY_WEBHOOK, schema=WebhookJob, priority=priorities.PAYMENT_WEBHOOK,
+            options_from_data=webhook_add_options(settings.webhook_backoff_base, settings.webhook_backoff_cap))(
+        WebhookSender(db, settings).handle
+    )
+    app.job(EMAIL_QUEUE, SEND_EMAIL, schema=SendEmailJob, options_from_data=email_options)(
+        EmailSender(delivery).handle
+    )
+    app.job(SCHEDULED_QUEUE, "daily-cleanup", schema=ScheduledRun, priority=priorities.CLEANUP)(
+        DailyCleanup(db, settings, storage).handle
+    )
+    app.job(SCHEDULED_QUEUE, "weekly-analytics", schema=ScheduledRun, priority=priorities.ANALYTICS)(
+        WeeklyAnalytics(db, settings).handle
+    )
+    app.job(SCHEDULED_QUEUE, "monthly-payouts", schema=PayoutRun, priority=int(Priority.NORMAL))(
         MonthlyPayouts(db, app.queue(EMAIL_QUEUE)).handle
     )
     app.job(SCHEDULED_QUEUE, ALERT_JOB, schema=AlertJob, priority=int(Priority.HIGH))(

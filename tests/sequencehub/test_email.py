@@ -139,7 +139,7 @@ async def test_each_template_arrives_escaped_with_subject_and_recipient(
 
     logs = email_logs(mj)
     assert len(logs) == len(SAMPLES)
-    assert {(row.status, row.attempts) for row in logs} == {(EmailStatus.SENT, 1)}
+    assert {(row.status, row.attempt) for row in logs} == {(EmailStatus.SENT, 1)}
     message_ids = {m["Message-ID"] for m in smtp.messages}
     assert {row.provider_id for row in logs} == message_ids
     assert {row.job_id for row in logs} == set(ids.values())
@@ -275,7 +275,8 @@ async def test_unreachable_smtp_logs_failed_after_retries(tmp_path: Path) -> Non
         await all_done(app, [job.id], "failed")
     failed = await app.queue(QUEUE).aget(job.id)
     assert failed is not None and failed.attempts_made == 2
-    [row] = email_logs(mj)
-    assert (row.status, row.attempts) == (EmailStatus.FAILED, 2)
-    assert "cannot send through SMTP server 127.0.0.1" in (row.error or "")
+    rows = email_logs(mj)  # one row per try, as the app's emailLog
+    assert [(row.status, row.attempt, row.job_id) for row in rows] == [
+        (EmailStatus.FAILED, 1, job.id), (EmailStatus.FAILED, 2, job.id)]
+    assert all("cannot send through SMTP server 127.0.0.1" in (row.error or "") for row in rows)
     await close_app(app)
