@@ -29,7 +29,7 @@ from typing import Any
 TARGET_EXTRA_MB = 64.0
 MB = 1_000_000
 MIB = 1024 * 1024
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[1] / "marketplace" / "src"  # sequencehub; hubjobs is installed
 
 
 # Random dimming levels from 16 steps: 4 bits of entropy a byte, so zstd must really decode

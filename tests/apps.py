@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -78,6 +79,17 @@ def process_echo(job: Any) -> Any:
     return {"echo": job.data, "pid": os.getpid()}
 
 
+def process_die(job: Any) -> Any:
+    """A process-isolated handler whose process dies: `how` is abort, sigkill or exit3."""
+    how = job.data["how"]
+    if how == "abort":
+        os.abort()
+    if how == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(60)
+    os._exit(3)
+
+
 def build_app(url: str) -> App:
     """An App with the test handlers on queue `q` (and `q2`)."""
     app = App(url)
@@ -141,6 +153,7 @@ def build_app(url: str) -> App:
 
     app.job(QUEUE, "cpu_spin", process=True)(cpu_spin)
     app.job(QUEUE, "process_echo", process=True)(process_echo)
+    app.job(QUEUE, "process_die", process=True)(process_die)
 
     # -- handlers of the fault tests (tests/faults/) --------------------------------------
 

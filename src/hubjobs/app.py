@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from .backends.base import Backend
-from .backends.registry import create_backend, resolve_url
+from .backends.base import Backend, SyncBackend
+from .backends.registry import create_backend, create_sync_backend, resolve_url
 from .backoff import CustomStrategy
 from .errors import ConfigurationError, UnknownQueue
 from .job import JobOptions
@@ -47,6 +47,8 @@ class App:
         self._backends: dict[int, tuple[asyncio.AbstractEventLoop, Backend | asyncio.Future[Backend]]] = {}
         self._lock = threading.Lock()
         self._portal: Portal | None = None
+        self._sync: SyncBackend | None = None
+        self._sync_checked = False
         self.worker_hooks: list[Callable[[Worker], None]] = []
         self.admin_settings: Any = None
         """An `hubjobs.admin.settings.AdminSettings` the dashboard uses when none is given (so
@@ -86,6 +88,10 @@ class App:
         q = Queue(self, name, qd)
         self.queues[name] = q
         return q
+
+    def queue_defaults(self, name: str) -> QueueDefaults:
+        """The defaults and limits of a declared queue (UnknownQueue naming it otherwise)."""
+        return self.get_queue(name).defaults
 
     def get_queue(self, name: str) -> Queue:
         """A declared queue, or UnknownQueue naming it."""
@@ -203,12 +209,25 @@ class App:
                 self._portal = Portal()
             return self._portal
 
-    def sync_backend(self) -> Backend:
-        """The portal loop's opened backend (for sync calls that need the object itself)."""
-        return self.portal.call(self.backend())
+    def sync_backend(self) -> SyncBackend | None:
+        """The opened sync twin of the backend, which sync calls use from their own thread (one
+        per App, shared by every thread, opened once); None for a backend without one."""
+        if self._sync_checked:
+            return self._sync
+        with self._lock:
+            if not self._sync_checked:
+                twin = create_sync_backend(self.url)
+                if twin is not None:
+                    twin.open()
+                self._sync, self._sync_checked = twin, True
+        return self._sync
 
     def close(self) -> None:
-        """Close the sync portal and its backend."""
+        """Close the sync backend, the sync portal and the portal's backend."""
+        with self._lock:
+            twin, self._sync, self._sync_checked = self._sync, None, False
+        if twin is not None:
+            twin.close()
         if self._portal is not None:
             try:
                 self._portal.call(self.aclose(), timeout=10)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import ConfigurationError, InvalidJobOptions
+from .limits import check_seconds
 
 BackoffKind = Literal["fixed", "exponential", "custom"]
 CustomStrategy = Callable[[int], float]
@@ -31,12 +32,13 @@ class Backoff:
     def __post_init__(self) -> None:
         if self.kind not in ("fixed", "exponential", "custom"):
             raise InvalidJobOptions(f"backoff kind must be fixed, exponential or custom, not {self.kind!r}")
-        if self.delay < 0:
-            raise InvalidJobOptions(f"backoff delay must be >= 0 seconds, got {self.delay!r}")
-        if not 0.0 <= self.jitter <= 1.0:
-            raise InvalidJobOptions(f"backoff jitter must be between 0 and 1, got {self.jitter!r}")
-        if self.cap is not None and self.cap < 0:
-            raise InvalidJobOptions(f"backoff cap must be >= 0 seconds, got {self.cap!r}")
+        check_seconds(self.delay, "backoff.delay")
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) \
+                or not 0.0 <= self.jitter <= 1.0:
+            raise InvalidJobOptions(f"backoff jitter must be between 0 and 1, got {self.jitter!r}",
+                                    field="backoff.jitter")
+        if self.cap is not None:
+            check_seconds(self.cap, "backoff.cap")
         if self.kind == "custom" and not self.name:
             raise InvalidJobOptions("a custom backoff needs the name of a registered strategy")
 
@@ -93,7 +95,7 @@ class Backoff:
         if isinstance(value, bool):
             raise InvalidJobOptions(f"backoff must be a Backoff, a dict or seconds, not {value!r}")
         if isinstance(value, (int, float)):
-            return cls.fixed(float(value))
+            return cls.fixed(check_seconds(value, "backoff"))
         if isinstance(value, Mapping):
             try:
                 return cls(
@@ -103,7 +105,7 @@ class Backoff:
                     jitter=float(value.get("jitter", 0.0)),
                     cap=None if value.get("cap") is None else float(value["cap"]),
                 )
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 if isinstance(exc, InvalidJobOptions):
                     raise
                 raise InvalidJobOptions(f"bad backoff {dict(value)!r}: {exc}") from None

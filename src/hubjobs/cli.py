@@ -13,23 +13,30 @@ from typing import Any
 import click
 
 from .cli_support import (
+    FORWARDED_OPTION,
     CliContext,
-    friendly_errors,
+    NeverTraceback,
     fmt_time,
+    friendly_errors,
     get_app,
     load_app,
+    named_queue,
     print_json,
     print_table,
+    proxy_list,
+    require_database,
     run_async,
 )
 from .errors import ConfigurationError, InvalidJobOptions
+from .extras import MissingExtra
 from .job import JobState
 from .payload import parse_data_argument
 
 STATES = [s.value for s in JobState]
 
 
-@click.group()
+@click.group(cls=NeverTraceback)
+@click.version_option(package_name="hubjobs", prog_name="hubjobs", message="%(prog)s %(version)s")
 @click.option("--url", envvar="HUBJOBS_URL", default=None, help="Backend URL (default sqlite:///./hubjobs.db).")
 @click.option("--app", "app_path", envvar="HUBJOBS_APP", default=None, help="Your App as module:attribute.")
 @click.pass_context
@@ -138,8 +145,7 @@ def _argv_without_processes(argv: list[str]) -> list[str]:
 def enqueue(ctx: click.Context, queue: str, name: str, data: str, priority: int | None, delay: float | None,
             job_id: str | None, attempts: int | None, as_json: bool) -> None:
     """Add a job to QUEUE named NAME."""
-    app = get_app(ctx)
-    job = app.queue(queue).add(name, parse_data_argument(data), priority=priority, delay=delay, job_id=job_id,
+    job = named_queue(ctx, queue, may_create=True).add(name, parse_data_argument(data), priority=priority, delay=delay, job_id=job_id,
                                attempts=attempts)
     if as_json:
         print_json(job.summary())
@@ -162,6 +168,7 @@ async def _queue_names(app: Any) -> list[str]:
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts per state for every queue."""
     app = get_app(ctx)
+    require_database(app)
 
     async def collect() -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -190,22 +197,32 @@ def jobs() -> None:
 @click.argument("queue")
 @click.option("--state", type=click.Choice(STATES), default="waiting", show_default=True)
 @click.option("--offset", type=int, default=0)
-@click.option("--limit", type=int, default=50)
+@click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--search", default=None, help="Only jobs whose id, name, data or error contains this.")
+@click.option("--ids", "ids_only", is_flag=True, help="Print only the ids, one a line (for scripts).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @friendly_errors
 def jobs_list(ctx: click.Context, queue: str, state: str, offset: int, limit: int, search: str | None,
-              as_json: bool) -> None:
-    """Jobs of QUEUE in a state."""
-    q = get_app(ctx).queue(queue)
+              ids_only: bool, as_json: bool) -> None:
+    """Jobs of QUEUE in a state (ids are printed whole: `jobs show` and `jobs retry` take them)."""
+    q = named_queue(ctx, queue)
+    if offset < 0 or limit < 0:
+        raise InvalidJobOptions("--offset and --limit must be >= 0")
     found = q.search(search, state, limit) if search else q.jobs(state, offset, limit)
     if as_json:
         print_json([j.summary() for j in found])
         return
+    if ids_only:
+        for j in found:
+            click.echo(j.id)
+        return
+    total = q.counts()[state]
     print_table(f"{queue}: {state}", ["id", "name", "priority", "attempts", "created", "finished", "error"],
                 [[j.id, j.name, j.priority, f"{j.attempts_made}/{j.max_attempts}", fmt_time(j.created_ts),
-                  fmt_time(j.finished_ts), (j.failed_reason or "")[:60]] for j in found])
+                  fmt_time(j.finished_ts), (j.failed_reason or "")[:60]] for j in found], whole_first=True)
+    where = f" matching {search!r}" if search else (f", from #{offset + 1}" if offset else "")
+    click.echo(f"{len(found)} of {total} {state} job(s){where}")
 
 
 @jobs.command("show")
@@ -216,7 +233,7 @@ def jobs_list(ctx: click.Context, queue: str, state: str, offset: int, limit: in
 @friendly_errors
 def jobs_show(ctx: click.Context, queue: str, job_id: str, as_json: bool) -> None:
     """One job with its data, result, errors and logs."""
-    q = get_app(ctx).queue(queue)
+    q = named_queue(ctx, queue)
     job = q.get(job_id)
     if job is None:
         raise click.ClickException(f"no job {job_id!r} in queue {queue!r}")
@@ -246,7 +263,7 @@ def jobs_show(ctx: click.Context, queue: str, job_id: str, as_json: bool) -> Non
 @friendly_errors
 def jobs_retry(ctx: click.Context, queue: str, job_id: str | None, all_failed: bool) -> None:
     """Send a failed job (or all) back to waiting."""
-    q = get_app(ctx).queue(queue)
+    q = named_queue(ctx, queue)
     if all_failed:
         click.echo(f"retried {q.retry_all_failed()} job(s)")
     elif job_id:
@@ -262,7 +279,7 @@ def jobs_retry(ctx: click.Context, queue: str, job_id: str | None, all_failed: b
 @friendly_errors
 def jobs_remove(ctx: click.Context, queue: str, job_id: str) -> None:
     """Remove a job that is not active."""
-    get_app(ctx).queue(queue).remove(job_id)
+    named_queue(ctx, queue).remove(job_id)
     click.echo(f"removed {job_id}")
 
 
@@ -273,7 +290,7 @@ def jobs_remove(ctx: click.Context, queue: str, job_id: str) -> None:
 @friendly_errors
 def jobs_promote(ctx: click.Context, queue: str, job_id: str) -> None:
     """Run a delayed job now."""
-    get_app(ctx).queue(queue).promote(job_id)
+    named_queue(ctx, queue).promote(job_id)
     click.echo(f"promoted {job_id}")
 
 
@@ -284,7 +301,7 @@ def jobs_promote(ctx: click.Context, queue: str, job_id: str) -> None:
 @friendly_errors
 def jobs_cancel(ctx: click.Context, queue: str, job_id: str) -> None:
     """Ask the worker running a job to cancel it."""
-    get_app(ctx).queue(queue).cancel(job_id)
+    named_queue(ctx, queue).cancel(job_id)
     click.echo(f"cancel requested for {job_id}")
 
 
@@ -302,7 +319,7 @@ def queue_group() -> None:
 @friendly_errors
 def queue_pause(ctx: click.Context, queue: str) -> None:
     """Stop workers claiming from QUEUE."""
-    get_app(ctx).queue(queue).pause()
+    named_queue(ctx, queue).pause()
     click.echo(f"paused {queue}")
 
 
@@ -312,7 +329,7 @@ def queue_pause(ctx: click.Context, queue: str) -> None:
 @friendly_errors
 def queue_resume(ctx: click.Context, queue: str) -> None:
     """Let workers claim from QUEUE again."""
-    get_app(ctx).queue(queue).resume()
+    named_queue(ctx, queue).resume()
     click.echo(f"resumed {queue}")
 
 
@@ -323,7 +340,7 @@ def queue_resume(ctx: click.Context, queue: str) -> None:
 @friendly_errors
 def queue_drain(ctx: click.Context, queue: str, keep_delayed: bool) -> None:
     """Remove all waiting (and delayed) jobs."""
-    n = get_app(ctx).queue(queue).drain(include_delayed=not keep_delayed)
+    n = named_queue(ctx, queue).drain(include_delayed=not keep_delayed)
     click.echo(f"removed {n} job(s) from {queue}")
 
 
@@ -336,7 +353,7 @@ def queue_drain(ctx: click.Context, queue: str, keep_delayed: bool) -> None:
 @friendly_errors
 def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -> None:
     """Remove jobs of a state older than --older-than seconds."""
-    n = get_app(ctx).queue(queue).clean(state, older_than)
+    n = named_queue(ctx, queue).clean(state, older_than)
     click.echo(f"removed {n} {state} job(s) from {queue}")
 
 
@@ -345,16 +362,25 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
 @click.option("--host", default="127.0.0.1", show_default=True, help="Dashboard address.")
 @click.option("--port", default=8080, show_default=True, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
+@FORWARDED_OPTION
 @click.pass_context
 @friendly_errors
-def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool) -> None:
+def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool,
+                forwarded_allow_ips: str | None) -> None:
     """Workers for every queue, the scheduler and the dashboard in one process."""
+    import dataclasses
+
+    from .admin.settings import AdminSettings
     from .runner import run_all
 
     app = get_app(ctx)
     if not app.handlers:
         raise ConfigurationError("no job handlers registered: pass --app module:attribute (or HUBJOBS_APP)")
-    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard)
+    base = app.admin_settings if isinstance(app.admin_settings, AdminSettings) else AdminSettings()
+    settings = dataclasses.replace(base, forwarded_allow_ips=proxy_list(forwarded_allow_ips,
+                                                                        base.forwarded_allow_ips))
+    run_all(app, concurrency=concurrency, host=host, port=port, dashboard=not no_dashboard,
+            admin_settings=settings)
 
 
 @main.command()
@@ -378,12 +404,26 @@ def _register_optional_commands() -> None:
                                ("hubjobs.cli_admin", ("dashboard", "tokens"))):
         try:
             module = importlib.import_module(module_name)
+        except MissingExtra as exc:
+            for name in names:
+                main.add_command(_needs_extra(name, exc))
+            continue
         except ImportError:
             continue
         for name in names:
             cmd = getattr(module, name, None)
             if isinstance(cmd, click.Command):
                 main.add_command(cmd)
+
+
+def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
+    """A stand-in for a command whose extra is not installed: it fails with one line naming it."""
+
+    def fail() -> None:
+        raise click.ClickException(str(missing))
+
+    return click.Command(name, callback=fail, help=f"(needs hubjobs[{missing.extra}]) {missing}",
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
 
 _register_optional_commands()

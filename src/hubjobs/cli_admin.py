@@ -16,6 +16,7 @@ import click
 
 from .admin.settings import AdminSettings
 from .admin.tokens import Role, TokenStore, default_token_store_path
+from .cli_support import FORWARDED_OPTION, proxy_list, require_database
 
 
 def _app(ctx: click.Context) -> Any:
@@ -25,10 +26,19 @@ def _app(ctx: click.Context) -> Any:
     return app
 
 
-def _store(ctx: click.Context, path: str | None) -> TokenStore:
+def _store(ctx: click.Context, path: str | None, *, must_exist: bool = False) -> TokenStore:
+    """The token store: `--store`, else the one that follows the App's URL (the database must
+    exist then, so a mistyped URL creates nothing). `must_exist` refuses a missing store file."""
     if path is not None:
-        return TokenStore(Path(path))
-    return TokenStore(default_token_store_path(_app(ctx).url))
+        store = TokenStore(Path(path))
+    else:
+        app = _app(ctx)
+        require_database(app)
+        store = TokenStore(default_token_store_path(app.url))
+    if must_exist and not store.path.is_file():
+        raise click.ClickException(f"no token store at {store.path} (create a token with "
+                                   f"`hubjobs tokens create`)")
+    return store
 
 
 STORE_OPTION = click.option("--store", "store_path", type=click.Path(dir_okay=False), default=None,
@@ -41,19 +51,23 @@ STORE_OPTION = click.option("--store", "store_path", type=click.Path(dir_okay=Fa
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--mount-path", default="/admin/queues", show_default=True, help="Where the dashboard is served.")
 @click.option("--public-metrics", is_flag=True, help="Serve /metrics without a token (it has no job data).")
+@FORWARDED_OPTION
 @STORE_OPTION
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int, mount_path: str, public_metrics: bool,
-              store_path: str | None) -> None:
+              forwarded_allow_ips: str | None, store_path: str | None) -> None:
     """Serve the admin dashboard and API (sign in with a token from `hubjobs tokens create`)."""
     from .admin.application import serve
 
     app = _app(ctx)
+    require_database(app)
     try:
         base = app.admin_settings if isinstance(app.admin_settings, AdminSettings) else AdminSettings()
         settings = dataclasses.replace(base, token_store=store_path or base.token_store,
                                        mount_path=mount_path.rstrip("/") or "/",
-                                       public_metrics=public_metrics or base.public_metrics)
+                                       public_metrics=public_metrics or base.public_metrics,
+                                       forwarded_allow_ips=proxy_list(forwarded_allow_ips,
+                                                                      base.forwarded_allow_ips))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     store = settings.token_store or default_token_store_path(app.url)
@@ -99,7 +113,7 @@ def tokens_create(ctx: click.Context, role: str, name: str | None, store_path: s
 @click.pass_context
 def tokens_list(ctx: click.Context, as_json: bool, store_path: str | None) -> None:
     """List tokens (never their secrets)."""
-    rows = _store(ctx, store_path).all()
+    rows = _store(ctx, store_path, must_exist=True).all()
     if as_json:
         click.echo(json.dumps([{"id": t.id, "name": t.name, "role": t.role.value, "created_at": t.created_at,
                                 "last_used": t.last_used, "revoked_at": t.revoked_at, "active": t.active}
@@ -120,6 +134,6 @@ def tokens_list(ctx: click.Context, as_json: bool, store_path: str | None) -> No
 @click.pass_context
 def tokens_revoke(ctx: click.Context, token_id: str, store_path: str | None) -> None:
     """Revoke a token by id (its dashboard sessions end too)."""
-    if not _store(ctx, store_path).revoke(token_id):
+    if not _store(ctx, store_path, must_exist=True).revoke(token_id):
         raise click.ClickException(f"no active token with id {token_id!r} (see `hubjobs tokens list`)")
     click.echo(f"Revoked token {token_id}.")

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .cli_support import require_database
 from .scheduler import DEFAULT_POLL_INTERVAL, run_scheduler
 from .scheduling.listing import ScheduleRow, list_schedule_rows
 
@@ -63,6 +64,7 @@ def schedules() -> None:
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List schedules: id, expression, time zone, next run and last run."""
     app = _app_of(ctx)
+    require_database(app)
     rows = app.portal.call(list_schedule_rows(app))
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], indent=2))
@@ -97,5 +99,7 @@ def scheduler(ctx: click.Context, poll_interval: float) -> None:
     """Run the scheduler until SIGTERM/SIGINT: one job per schedule tick. Safe to run in several
     processes at once."""
     app = _app_of(ctx)
+    if not getattr(ctx.obj, "app_path", None):
+        require_database(app)  # stored schedules only: a mistyped URL must not create a database
     click.echo(f"hubjobs scheduler on {app.url}: {len(app.schedules)} declared schedule(s)", err=True)
     asyncio.run(_run_until_signal(app, poll_interval))

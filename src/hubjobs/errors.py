@@ -20,7 +20,12 @@ class InvalidJobData(HubJobsError, ValueError):
 
 
 class InvalidJobOptions(HubJobsError, ValueError):
-    """A job option (priority, attempts, delay, backoff, retention...) has a bad value."""
+    """A job option (priority, attempts, delay, backoff, retention...) has a bad value; `field`
+    names the option (or `job_id`, `name`) when one is to blame."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnknownQueue(HubJobsError, KeyError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -12,6 +11,7 @@ from typing import Any, Protocol
 
 from .backoff import Backoff
 from .errors import InvalidJobOptions
+from .limits import MAX_ATTEMPTS, MAX_COUNT, MAX_PRIORITY, MIN_PRIORITY, check_int, check_seconds
 from .retention import DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, Retention
 
 
@@ -44,7 +44,6 @@ class Priority(enum.IntEnum):
 DEFAULT_PRIORITY = int(Priority.NORMAL)
 DEFAULT_MAX_STALLED = 1
 MAX_LOG_LINES = 1000
-MAX_PRIORITY = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -60,16 +59,11 @@ class JobOptions:
     max_stalled: int = DEFAULT_MAX_STALLED
 
     def __post_init__(self) -> None:
-        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
-            raise InvalidJobOptions(f"priority must be an integer, got {self.priority!r}")
-        if not 0 <= self.priority <= MAX_PRIORITY:
-            raise InvalidJobOptions(f"priority must be between 0 and {MAX_PRIORITY}, got {self.priority}")
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
-            raise InvalidJobOptions(f"attempts must be an integer >= 1, got {self.attempts!r}")
-        if self.timeout is not None and (not _finite(self.timeout) or self.timeout <= 0):
-            raise InvalidJobOptions(f"timeout must be a positive number of seconds, got {self.timeout!r}")
-        if isinstance(self.max_stalled, bool) or not isinstance(self.max_stalled, int) or self.max_stalled < 0:
-            raise InvalidJobOptions(f"max_stalled must be an integer >= 0, got {self.max_stalled!r}")
+        check_int(self.priority, "priority", MIN_PRIORITY, MAX_PRIORITY)
+        check_int(self.attempts, "attempts", 1, MAX_ATTEMPTS)
+        if self.timeout is not None:
+            check_seconds(self.timeout, "timeout", positive=True)
+        check_int(self.max_stalled, "max_stalled", 0, MAX_COUNT)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form stored with the job."""
@@ -102,21 +96,19 @@ class JobOptions:
         for key, value in overrides.items():
             if value is None:
                 continue
-            if key == "backoff":
-                value = Backoff.from_value(value)
-            elif key in ("remove_on_complete", "remove_on_fail"):
-                value = Retention.from_value(value)
-            elif key == "timeout":
-                value = float(value)
+            try:
+                if key == "backoff":
+                    value = Backoff.from_value(value)
+                elif key in ("remove_on_complete", "remove_on_fail"):
+                    value = Retention.from_value(value)
+                elif key == "timeout":
+                    value = check_seconds(value, "timeout", positive=True)
+            except InvalidJobOptions as exc:
+                if exc.field is not None and exc.field.startswith(key):
+                    raise
+                raise InvalidJobOptions(f"{key}: {exc}", field=key) from None
             clean[key] = value
         return replace(self, **clean)
-
-
-def _finite(value: float) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
 
 
 @dataclass(frozen=True)

@@ -88,11 +88,53 @@ def parse_data_argument(raw: str) -> Any:
 
 
 def validate_schema(schema: type[BaseModel], data: Any, *, job_name: str) -> Any:
-    """Check data against a pydantic model; the error names the field. Returns the data as given."""
+    """Check data against a pydantic model; the error names the field in plain words. Returns the
+    data as given."""
     try:
         schema.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first.get("loc", ())) or "(root)"
-        raise InvalidJobData(f"job {job_name!r}: field {loc!r}: {first.get('msg', 'invalid')}", field=loc) from None
+        problems = exc.errors()
+        field, text = describe_problem(schema, problems[0])
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise InvalidJobData(f"job {job_name!r}: {text}{more}", field=field) from None
     return data
+
+
+def describe_problem(schema: type[BaseModel], problem: Any) -> tuple[str, str]:
+    """One pydantic error as (field path, plain words): `missing field 'template' (one of: a, b)`."""
+    loc = ".".join(str(p) for p in problem.get("loc", ())) or "(root)"
+    kind = problem.get("type", "")
+    ctx = problem.get("ctx") or {}
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        tag = str(ctx.get("discriminator", "")).strip("'\"")
+        field = f"{loc}.{tag}" if loc != "(root)" else tag
+        tags = ", ".join(_discriminator_tags(schema, tag))
+        choices = f" (one of: {tags})" if tags else ""
+        if kind == "union_tag_not_found":
+            return field, f"missing field {field!r}{choices}"
+        return field, f"field {field!r} is {ctx.get('tag')!r}, not a known value{choices}"
+    if kind == "missing":
+        return loc, f"missing field {loc!r}"
+    if kind == "extra_forbidden":
+        return loc, f"unknown field {loc!r}"
+    where = "the job data" if loc == "(root)" else f"field {loc!r}"
+    return loc, f"{where}: {problem.get('msg', 'invalid')}"
+
+
+def _discriminator_tags(schema: type[BaseModel], tag: str) -> list[str]:
+    """The values a discriminator field accepts, read from the model's JSON schema."""
+    try:
+        tree: Any = schema.model_json_schema()
+    except Exception:  # noqa: BLE001 - a schema pydantic cannot render: the message goes without the list
+        return []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            disc = node.get("discriminator")
+            if isinstance(disc, dict) and disc.get("propertyName") == tag and isinstance(disc.get("mapping"), dict):
+                return list(disc["mapping"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return []

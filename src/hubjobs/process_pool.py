@@ -80,6 +80,23 @@ class ChildProcessError_(Exception):
         self.trace = trace
 
 
+REAP_TIMEOUT = 10.0
+"""Seconds to wait for a child that closed its pipe to exit before reporting it as hung."""
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """How a child process ended, from `multiprocessing`'s exit code (negative: a signal)."""
+    if exitcode is None:
+        return f"closed its pipe and did not exit within {REAP_TIMEOUT:g} s"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"was killed by {name}"
+    return f"exited with code {exitcode}"
+
+
 class ProcessPool:
     """A small pool of spawned child processes; a child running past its timeout is killed."""
 
@@ -130,8 +147,8 @@ class ProcessPool:
                     try:
                         kind, payload = c.conn.recv()
                     except (EOFError, OSError):
-                        raise ChildProcessError_("ProcessDied", "the handler's process exited unexpectedly "
-                                                 f"(exit code {c.process.exitcode})", "") from None
+                        death = await self._reap(c)
+                        raise ChildProcessError_("ProcessDied", f"the handler's process {death}", "") from None
                     if kind == "result":
                         self._idle.append(c)
                         return payload
@@ -146,6 +163,12 @@ class ProcessPool:
                 if c not in self._idle:
                     self._kill(c)
                 raise
+
+    async def _reap(self, c: _Child) -> str:
+        """Wait for a child whose pipe closed to exit (reaping it, so its exit code is known) and
+        say how it died: `killed by SIGKILL`, `exited with code 3`."""
+        await asyncio.get_running_loop().run_in_executor(None, c.process.join, REAP_TIMEOUT)
+        return describe_exit(c.process.exitcode)
 
     async def _wait_readable(self, c: _Child, timeout: float | None, cancel: asyncio.Event) -> bool:
         loop = asyncio.get_running_loop()

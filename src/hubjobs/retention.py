@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidJobOptions
+from .limits import MAX_COUNT, check_int, check_seconds
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,10 @@ class Retention:
     age: float | None = None
 
     def __post_init__(self) -> None:
-        if self.count is not None and (isinstance(self.count, bool) or self.count < 0):
-            raise InvalidJobOptions(f"retention count must be >= 0, got {self.count!r}")
-        if self.age is not None and self.age < 0:
-            raise InvalidJobOptions(f"retention age must be >= 0 seconds, got {self.age!r}")
+        if self.count is not None:
+            check_int(self.count, "retention count", 0, MAX_COUNT)
+        if self.age is not None:
+            check_seconds(self.age, "retention age")
 
     @property
     def keeps_none(self) -> bool:
@@ -55,7 +56,7 @@ class Retention:
             if unknown:
                 raise InvalidJobOptions(f"retention takes count and age, not {sorted(unknown)}")
             age = value.get("age")
-            return cls(count=value.get("count"), age=None if age is None else float(age))
+            return cls(count=value.get("count"), age=None if age is None else check_seconds(age, "retention age"))
         raise InvalidJobOptions(f"retention must be bool, int, dict or Retention, not {value!r}")
 
 

@@ -8,6 +8,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from .app import App
+from .extras import require
 
 if TYPE_CHECKING:
     from .admin.settings import AdminSettings
@@ -21,6 +22,8 @@ async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127
     """Run a worker on every queue with handlers, a scheduler and (optionally) the dashboard until
     SIGTERM/SIGINT; the worker stops gracefully. `admin_settings` configures the dashboard (token
     store, dead-letter source, audit hooks...; default `AdminSettings()`)."""
+    if dashboard:
+        require("dashboard")  # before anything starts: one line naming the extra
     admin_settings = admin_settings or app.admin_settings
     from .scheduler import run_scheduler
 
@@ -40,15 +43,13 @@ async def arun_all(app: App, *, concurrency: int | None = None, host: str = "127
     tasks = [asyncio.create_task(worker.arun()), asyncio.create_task(run_scheduler(app, stop))]
     server = None
     if dashboard:
-        import uvicorn
-
         from .admin.application import create_standalone_app
         from .admin.settings import DEFAULT_MOUNT_PATH
-        from .serving import EmbeddedServer
+        from .serving import EmbeddedServer, server_config
 
         admin = create_standalone_app(app, settings=admin_settings)
-        config = uvicorn.Config(admin, host=host, port=port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=3)
+        config = server_config(admin, host=host, port=port, forwarded_allow_ips=(
+            admin_settings.forwarded_allow_ips if admin_settings is not None else ()))
         server = EmbeddedServer(config)
         tasks.append(asyncio.create_task(server.serve()))
         mount = admin_settings.mount_path if admin_settings is not None else DEFAULT_MOUNT_PATH

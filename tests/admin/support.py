@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from hubjobs import App, UnrecoverableError
 from hubjobs.job import Job
+from hubjobs.serving import server_config
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(2)>"
@@ -116,11 +117,13 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def served(asgi: ASGIApp, app: App) -> Iterator[str]:
-    """Serve `asgi` with uvicorn on a free loopback port in a thread; yields the base URL."""
+def served(asgi: ASGIApp, app: App, forwarded_allow_ips: tuple[str, ...] = ()) -> Iterator[str]:
+    """Serve `asgi` with uvicorn on a free loopback port in a thread, configured as the dashboard
+    server is (`server_config`); yields the base URL."""
     sock = free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    config = server_config(asgi, host="127.0.0.1", port=port, forwarded_allow_ips=forwarded_allow_ips,
+                           graceful=2)
     server = uvicorn.Server(config)
     errors: list[BaseException] = []
 

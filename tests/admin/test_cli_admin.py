@@ -36,6 +36,7 @@ def _cli(app: App) -> click.Group:
 
 def test_tokens_create_list_revoke(tmp_path: Path) -> None:
     app = App(f"sqlite:///{tmp_path / 'jobs.db'}")
+    app.sync_backend()  # the jobs database exists (a token store follows it; a mistyped URL creates nothing)
     runner = CliRunner()
     cli = _cli(app)
     created = runner.invoke(cli, ["tokens", "create", "--role", "viewer", "--name", "grafana"])
@@ -82,6 +83,9 @@ SERVER = textwrap.dedent("""
 
 def test_dashboard_command_serves_until_interrupted(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    existing = App(url)
+    existing.sync_backend()  # the dashboard shows an existing database, it never creates one
+    existing.close()
     store = TokenStore(tmp_path / "jobs.tokens.db")
     token = store.create("viewer").token
     import socket

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+APP = ("--app", "tests.apps:build_app_from_env")
 
 
 def hubjobs(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -22,8 +23,8 @@ def hubjobs(tmp_path: Path, *args: str, check: bool = True) -> subprocess.Comple
 
 
 def test_enqueue_work_and_inspect(tmp_path: Path) -> None:
-    hubjobs(tmp_path, "enqueue", "q", "noop", "--data", '{"x": 1}', "--job-id", "a1")
-    hubjobs(tmp_path, "enqueue", "q", "fatal", "--data", "{}", "--job-id", "bad")
+    hubjobs(tmp_path, *APP, "enqueue", "q", "noop", "--data", '{"x": 1}', "--job-id", "a1")
+    hubjobs(tmp_path, *APP, "enqueue", "q", "fatal", "--data", "{}", "--job-id", "bad")
     stats = json.loads(hubjobs(tmp_path, "stats", "--json").stdout)
     assert stats["q"]["waiting"] == 2
     hubjobs(tmp_path, "--app", "tests.apps:build_app_from_env", "worker", "--burst", "--queue", "q",
@@ -63,6 +64,6 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
 
 def test_processes_flag_runs_several_workers(tmp_path: Path) -> None:
     for i in range(20):
-        hubjobs(tmp_path, "enqueue", "q", "noop", "--data", json.dumps({"i": i}))
+        hubjobs(tmp_path, *APP, "enqueue", "q", "noop", "--data", json.dumps({"i": i}))
     hubjobs(tmp_path, "--app", "tests.apps:build_app_from_env", "worker", "--burst", "--processes", "2")
     assert json.loads(hubjobs(tmp_path, "stats", "--json").stdout)["q"]["completed"] == 20

@@ -17,7 +17,7 @@ from psycopg import sql
 from tests.backends.postgres import libpq_url, server_url, with_schema
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA_PRISMA = REPO / "schema.prisma"
+SCHEMA_PRISMA = REPO / "marketplace" / "schema.prisma"
 PRISMA_DDL = Path(__file__).with_name("prisma_schema.sql")
 
 

@@ -75,6 +75,17 @@ def test_demo_completes_and_its_summary_matches_the_databases(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "what happened" in proc.stdout and "dashboard: http://127.0.0.1:" in proc.stdout
     _check_summary_against_databases(workdir)
+    # `hubjobs tokens create` against the demo's database writes to the store the demo's dashboard read
+    from hubjobs.admin.tokens import TokenStore
+
+    demo_token = proc.stdout.split("token: ", 1)[1].split()[0].rstrip(")")
+    created = subprocess.run([sys.executable, "-m", "hubjobs.cli", "--url", f"sqlite:///{workdir / 'jobs.db'}",
+                              "tokens", "create", "--role", "viewer"], cwd=tmp_path, text=True,
+                             capture_output=True, timeout=120, env={k: v for k, v in os.environ.items()
+                                                                    if k != "HUBJOBS_TOKEN_STORE"})
+    assert created.returncode == 0, created.stderr
+    store = TokenStore(workdir / "jobs.tokens.db")
+    assert store.verify(demo_token) is not None and store.verify(created.stdout.split()[-1]) is not None
 
 
 def test_demo_on_a_postgresql_database_made_by_prisma(tmp_path: Path) -> None:

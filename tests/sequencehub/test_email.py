@@ -201,9 +201,9 @@ async def test_missing_field_fails_at_enqueue_naming_it(tmp_path: Path) -> None:
         await q.aadd(
             "send-email", {"to": "nobody", "template": "announcement", "data": SAMPLES["announcement"][0]}
         )
-    with pytest.raises(InvalidJobData, match="does not match any of the expected tags"):
+    with pytest.raises(InvalidJobData, match=r"is .welcome., not a known value \(one of: .*order-confirmation"):
         await q.aadd("send-email", {"to": "a@example.com", "template": "welcome", "data": {}})
-    with pytest.raises(InvalidJobData, match="unexpected|Extra inputs"):
+    with pytest.raises(InvalidJobData, match="unknown field"):
         await q.aadd(
             "send-email",
             {

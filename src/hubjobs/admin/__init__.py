@@ -5,6 +5,10 @@ application or to serve with `hubjobs dashboard`.
     admin = create_admin_app(app, settings=AdminSettings())
 """
 
+from ..extras import require as _require
+
+_require("dashboard")  # without the hubjobs[dashboard] extra: one line naming it, not a traceback
+
 from .application import create_admin_app, create_standalone_app, serve
 from .audit import AuditEntry, AuditHook
 from .auth import Permission, Principal

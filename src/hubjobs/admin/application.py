@@ -88,8 +88,14 @@ async def _problem(request: Request, exc: Exception) -> Response:
     return problem_response(exc)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, answered as a JSON 500 without details."""
+    log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response({"error": "internal error; the server log has the details"}, 500)
+
+
 ERROR_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
-    404: _http_error, 405: _http_error, Problem: _problem}
+    404: _http_error, 405: _http_error, Problem: _problem, Exception: _server_error}
 
 
 def _lifespan(state: AdminState) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -155,8 +161,11 @@ async def serve(app: App, *, host: str = "127.0.0.1", port: int = 8080, settings
     """Serve the standalone app with uvicorn until stopped (SIGINT/SIGTERM)."""
     import uvicorn
 
-    config = uvicorn.Config(create_standalone_app(app, settings=settings), host=host, port=port,
-                            log_level=log_level, timeout_graceful_shutdown=3, lifespan="on")
+    from ..serving import server_config
+
+    settings = settings or AdminSettings()
+    config = server_config(create_standalone_app(app, settings=settings), host=host, port=port,
+                           forwarded_allow_ips=settings.forwarded_allow_ips, log_level=log_level)
     try:
         await uvicorn.Server(config).serve()
     finally:

@@ -13,6 +13,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .http import Problem, check_form_length
+from .ratelimit import AttemptLimiter, retry_after_header, source_of
 from .settings import AdminSettings
 from .tokens import Role, TokenInfo, TokenStore
 
@@ -130,6 +132,7 @@ class Authenticator:
         else:
             raw = secret.encode() if isinstance(secret, str) else secret
         self.signer = Signer(raw)
+        self.token_limiter = AttemptLimiter(settings.token_attempts, settings.token_window)
 
     # ------------------------------------------------------------ who
 
@@ -155,8 +158,13 @@ class Authenticator:
     async def require(self, request: Request, permission: Permission) -> Principal:
         """The caller if allowed `permission`; else Problem 401/403. State changes also need a
         same-origin request and, for sessions, a valid CSRF token."""
+        bearer = request.headers.get("authorization") is not None
+        if bearer:
+            self.check_token_throttle(request)
         principal = await self.principal(request)
         if principal is None:
+            if bearer:
+                self.token_limiter.failed(source_of(request))
             raise Problem(401, "authentication required: send Authorization: Bearer <token> or sign in",
                           headers={"WWW-Authenticate": 'Bearer realm="hubjobs"'})
         if not principal.can(permission):
@@ -166,6 +174,13 @@ class Authenticator:
             if principal.via == "session":
                 await self.check_csrf(request, principal)
         return principal
+
+    def check_token_throttle(self, request: Request) -> None:
+        """429 with Retry-After while the request's source is over its bad-token limit."""
+        wait = self.token_limiter.retry_after(source_of(request))
+        if wait is not None:
+            raise Problem(429, f"too many requests with invalid tokens from this address; try again in "
+                               f"{max(1, math.ceil(wait))} s", headers=retry_after_header(wait))
 
     # ------------------------------------------------------------ request forgery
 
@@ -181,12 +196,13 @@ class Authenticator:
             if required:
                 raise Problem(403, "state changes from a browser must carry an Origin header")
             return
-        if origin in self.settings.allowed_origins:
+        claimed = origin_key(origin)
+        if claimed is not None and claimed in {origin_key(o) for o in self.settings.allowed_origins}:
             return
-        netloc = _netloc(origin)
-        host = request.headers.get("host", "")
-        if not netloc or netloc.lower() != host.lower():
-            raise Problem(403, "cross-origin request refused: Origin does not match this site")
+        own = origin_key(f"{request.url.scheme}://{request.headers.get('host', '')}")
+        if claimed is None or claimed != own:
+            raise Problem(403, "cross-origin request refused: Origin does not match this site "
+                               "(scheme, host and port must all match)")
 
     async def check_csrf(self, request: Request, principal: Principal) -> None:
         """Refuse a session's state change without the session's CSRF token (header or form)."""
@@ -247,12 +263,25 @@ class Authenticator:
         return bool(cookie) and bool(submitted) and hmac.compare_digest(cookie, submitted)
 
 
-def _netloc(url: str) -> str:
-    """The host[:port] of a URL; "" when it has none or cannot be parsed."""
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def origin_key(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin or URL, the port made explicit and case folded; None
+    when it names no host (`null`, garbage)."""
     try:
-        return urlsplit(url).netloc
+        parts = urlsplit(url)
+        port = parts.port
     except ValueError:
-        return ""
+        return None
+    scheme = parts.scheme.lower()
+    if not scheme or not parts.hostname:
+        return None
+    if port is None:
+        port = DEFAULT_PORTS.get(scheme)
+        if port is None:
+            return None
+    return scheme, parts.hostname.lower().rstrip("."), port
 
 
 def _origin_of(url: str) -> str:

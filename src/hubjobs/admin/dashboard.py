@@ -26,6 +26,7 @@ from .auth import LOGIN_COOKIE, Permission, Principal
 from .dead_letters import DeadLetterRef
 from .http import Problem, check_form_length, json_response
 from .pages import Pages
+from .ratelimit import retry_after_header, source_of
 from .service import BulkResult
 from .state import AdminState, engine_problem
 from .tokens import Role
@@ -266,11 +267,11 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
 
     async def login(request: Request) -> Response:
         """Check a token and start a session."""
-        client = request.client.host if request.client else "unknown"
+        client = source_of(request)
         wait = state.login_limiter.retry_after(client)
         if wait is not None:
             response = login_page(request, status=429, message="Too many failed sign-ins. Try again later.")
-            response.headers["Retry-After"] = str(int(wait) + 1)
+            response.headers.update(retry_after_header(wait))
             return response
         try:
             state.auth.check_origin(request, required=True)

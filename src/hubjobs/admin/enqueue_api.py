@@ -2,7 +2,7 @@
 
 Validation is exactly `Queue.add`'s (the queue's `build_job`: job name, handler schema, JSON
 payload limits, options); any refusal is a 422 whose `field` names what is wrong (`name`,
-`data.<field>`, `options.<option>`). An `Idempotency-Key` header becomes the job id, so a
+`data.<field>`, `options.<option>`); a body not sent as `application/json` is a 415. An `Idempotency-Key` header becomes the job id, so a
 repeated request returns the job it created the first time (200, `created: false`).
 Allowed for `producer` and `admin` tokens.
 """
@@ -27,6 +27,7 @@ OPTION_NAMES = ("priority", "job_id", "delay", "run_at", "attempts", "backoff", 
                 "remove_on_fail", "max_stalled")
 BODY_KEYS = ("name", "data", "options")
 IDEMPOTENCY_HEADER = "idempotency-key"
+JSON_MEDIA_TYPE = "application/json"
 
 
 def _invalid(field: str, message: str) -> Problem:
@@ -88,9 +89,24 @@ def validate(queue: Queue, body: Any, idempotency_key: str | None) -> tuple[str,
         raise _invalid(field, str(exc)) from None
     except UnknownJobName as exc:
         raise _invalid("name", str(exc)) from None
-    except (InvalidJobOptions, ConfigurationError, ValueError, TypeError, OverflowError) as exc:
+    except InvalidJobOptions as exc:
+        if exc.field == "name":
+            raise _invalid("name", str(exc)) from None
+        field = f"options.{exc.field}" if exc.field else _bad_option(queue, name, data, options)
+        raise _invalid(field, str(exc)) from None
+    except (ConfigurationError, ValueError, TypeError, OverflowError) as exc:
         raise _invalid(_bad_option(queue, name, data, options), str(exc) or type(exc).__name__) from None
     return name, data, options
+
+
+def require_json(request: Request) -> None:
+    """Refuse a body that is not declared as JSON (415): no guessing from the bytes."""
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if media != JSON_MEDIA_TYPE:
+        shown = repr(declared[:60]) if declared else "none"
+        raise Problem(415, f"the request body must be sent as Content-Type: {JSON_MEDIA_TYPE} (got {shown})",
+                      field="Content-Type")
 
 
 def enqueue_route(state: AdminState) -> Route:
@@ -108,6 +124,7 @@ def enqueue_route(state: AdminState) -> Route:
             key = key.strip()
             if not key or len(key) > 256:
                 raise _invalid("Idempotency-Key", "Idempotency-Key must be 1-256 characters")
+        require_json(request)
         try:
             body = await read_json(request, state.settings.max_body_bytes)
         except Problem as problem:

@@ -52,8 +52,13 @@ def dumps(value: Any) -> str:
 
 
 def json_response(value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON response."""
-    return Response(dumps(value), status_code=status, media_type="application/json", headers=dict(headers or {}))
+    """A JSON response (text that UTF-8 cannot carry, a lone surrogate, goes out as a \\u escape)."""
+    text = dumps(value)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        body = json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return Response(body, status_code=status, media_type="application/json", headers=dict(headers or {}))
 
 
 def problem_response(problem: Problem) -> Response:

@@ -132,6 +132,8 @@ ERRORS = {
     "404": "unknown queue or job",
     "409": "the job is not in a state this action applies to",
     "413": "request body too large",
+    "415": "the request body was not sent as application/json",
+    "429": "too many requests with invalid tokens from this address; wait Retry-After seconds",
     "422": "the job was refused by the queue's validation; `field` names what is wrong",
     "503": "the job store is unavailable",
 }
@@ -157,7 +159,7 @@ def _op(summary: str, ok: Schema, *, errors: str = "", params: list[Schema] | No
         body: Schema | None = None, body_required: bool = True, status: str = "200",
         tag: str = "read") -> Schema:
     responses: dict[str, Any] = {status: {"description": "OK", **_json(ok)}}
-    for code in ["401", "403", *errors.split()]:
+    for code in ["401", "403", "429", *errors.split()]:
         responses[code] = {"description": ERRORS[code], **_json(_ref("Error"))}
     if "503" not in responses:
         responses["503"] = {"description": ERRORS["503"], **_json(_ref("Error"))}
@@ -190,7 +192,7 @@ def openapi_document(title: str, server_url: str = "") -> Schema:
                        "completed/failed)", _ref("JobList"), errors="400 404",
                        params=[QUEUE, STATE, OFFSET, LIMIT]),
             "post": {**_op("Enqueue a job (producer or admin token); Idempotency-Key becomes the job id",
-                           _ref("Enqueued"), errors="400 404 413 422",
+                           _ref("Enqueued"), errors="400 404 413 415 422",
                            params=[QUEUE, _p("Idempotency-Key", "header",
                                              {"type": "string", "minLength": 1, "maxLength": 256},
                                              "becomes the job id")],

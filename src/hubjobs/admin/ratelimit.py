@@ -1,9 +1,15 @@
-"""A sliding-window limiter of failed login attempts per client."""
+"""A sliding-window limiter of failed credentials (sign-ins, bearer tokens) per source address.
+
+The source is the connecting address (`request.client`); X-Forwarded-For changes it only when
+the server trusts the proxy that sent it (`AdminSettings.forwarded_allow_ips`, off by default)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
+
+from starlette.requests import Request
 
 MAX_TRACKED_CLIENTS = 10_000
 
@@ -51,3 +57,13 @@ class AttemptLimiter:
     def succeeded(self, key: str) -> None:
         """Forget the failures of `key`."""
         self._failures.pop(key, None)
+
+
+def source_of(request: Request) -> str:
+    """The address failed attempts are counted against."""
+    return request.client.host if request.client else "unknown"
+
+
+def retry_after_header(wait: float) -> dict[str, str]:
+    """The Retry-After header for a wait in seconds (whole seconds, at least 1)."""
+    return {"Retry-After": str(max(1, math.ceil(wait)))}

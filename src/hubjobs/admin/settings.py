@@ -41,7 +41,16 @@ class AdminSettings:
     """Origins (scheme://host[:port]) besides the request's own host that may send state changes."""
     login_attempts: int = 5
     login_window: float = 60.0
-    """At most `login_attempts` failed logins per client per `login_window` seconds."""
+    """At most `login_attempts` failed sign-ins per source address per `login_window` seconds;
+    then that source waits (429 with Retry-After) until its oldest failure leaves the window."""
+    token_attempts: int = 20
+    token_window: float = 60.0
+    """At most `token_attempts` requests with a bad bearer token per source address per
+    `token_window` seconds; then every bearer request from it gets 429 with Retry-After."""
+    forwarded_allow_ips: Sequence[str] = ()
+    """Proxies (addresses, CIDR blocks or "*") whose X-Forwarded-For / X-Forwarded-Proto are
+    trusted as the client's address and scheme; empty (the default): none, the socket's peer is
+    the source every limit counts."""
     public_metrics: bool = False
     """Serve /metrics without a token (it never carries job data)."""
     list_data_chars: int = 200

@@ -6,7 +6,8 @@ import importlib
 import os
 
 from ..errors import ConfigurationError
-from .base import Backend
+from ..extras import explain
+from .base import Backend, SyncBackend
 
 DEFAULT_URL = "sqlite:///./hubjobs.db"
 
@@ -24,19 +25,34 @@ def create_backend(url: str) -> Backend:
 
         return SQLiteBackend(url)
     if scheme in ("redis", "rediss", "redis+cluster", "unix"):
-        return _load("hubjobs.backends.redis", "RedisBackend", url)
+        return _load("hubjobs.backends.redis", "RedisBackend", url, "redis")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return _load("hubjobs.backends.postgres", "PostgresBackend", url)
+        return _load("hubjobs.backends.postgres", "PostgresBackend", url, "postgres")
     raise ConfigurationError(
         f"unsupported backend URL {url!r}: use sqlite:///path.db, redis://host:port/db or postgresql://..."
     )
 
 
-def _load(module: str, cls: str, url: str) -> Backend:
-    """Import a backend class lazily (its driver is imported only when used)."""
+def create_sync_backend(url: str) -> SyncBackend | None:
+    """A new, unopened sync twin for the URL's backend, or None when it has none (sync calls
+    then run the async backend on a background loop)."""
+    backend = create_backend(url)
+    if not backend.capabilities.sync_twin:
+        return None
+    return backend.sync_twin()
+
+
+def _load(module: str, cls: str, url: str, extra: str) -> Backend:
+    """Import a backend class lazily (its driver is imported only when used); a missing driver
+    is one line naming the extra that installs it."""
     try:
         backend_cls = getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError) as exc:
+    except ImportError as exc:
+        missing = explain(extra, exc)
+        if missing is not None:
+            raise missing from None
+        raise ConfigurationError(f"backend for {url!r} is not available: {exc}") from None
+    except AttributeError as exc:
         raise ConfigurationError(f"backend for {url!r} is not available: {exc}") from None
     backend = backend_cls(url)
     if not isinstance(backend, Backend):

@@ -40,6 +40,17 @@ RedisClient = Redis | RedisCluster
 """A standalone or cluster asyncio client."""
 
 
+def client_options(settings: RedisSettings, *, blocking: bool) -> dict[str, Any]:
+    """Options shared by the asyncio clients and the sync twin's client (see `make_client`)."""
+    return {
+        "decode_responses": True,
+        "socket_connect_timeout": settings.connect_timeout,
+        "socket_timeout": None,  # standalone: TimedRedis bounds each command (redis-py's default is 5 s)
+        "socket_keepalive": True,
+        "client_name": f"{'hubjobs-wait' if blocking else 'hubjobs'}:{os.getpid()}",
+    }
+
+
 def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
     """A client for ordinary commands, or (`blocking`) for commands that wait on the server.
 
@@ -50,14 +61,8 @@ def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
     Connections are named `hubjobs:<pid>` / `hubjobs-wait:<pid>` (see CLIENT LIST). A standalone
     client holds at most `MAX_CONNECTIONS`; more concurrent commands wait for a free one, and
     bounds each command as a whole by the socket timeout (see `client.py`)."""
-    options: dict[str, Any] = {
-        "decode_responses": True,
-        "socket_connect_timeout": settings.connect_timeout,
-        "socket_timeout": None,  # standalone: TimedRedis bounds each command (redis-py's default is 5 s)
-        "socket_keepalive": True,
-        "retry": Retry(NoBackoff(), 0 if blocking else 1, supported_errors=(RedisConnectionError,)),
-        "client_name": f"{'hubjobs-wait' if blocking else 'hubjobs'}:{os.getpid()}",
-    }
+    options = client_options(settings, blocking=blocking)
+    options["retry"] = Retry(NoBackoff(), 0 if blocking else 1, supported_errors=(RedisConnectionError,))
     if settings.cluster:
         options["socket_timeout"] = None if blocking else settings.socket_timeout
         return RedisCluster.from_url(settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
@@ -129,13 +134,18 @@ def _version(text: str) -> tuple[int, ...]:
 
 async def check_server(client: RedisClient, settings: RedisSettings) -> None:
     """Refuse servers older than 7.0 and an eviction policy that could drop jobs."""
-    for info in _node_infos(await client.info("server")):
+    check_infos(await client.info("server"), await client.info("memory"), settings)
+
+
+def check_infos(server: Any, memory: Any, settings: RedisSettings) -> None:
+    """The start-up checks on INFO server / INFO memory replies (of either client)."""
+    for info in _node_infos(server):
         version = str(info.get("redis_version", "0"))
         if _version(version) < MIN_SERVER_VERSION:
             raise ConfigurationError(
                 f"Redis at {settings.display} is version {version}; the hubjobs Redis backend needs "
                 f"Redis {'.'.join(map(str, MIN_SERVER_VERSION))} or newer (script flags, LPOP with a count)")
-    for info in _node_infos(await client.info("memory")):
+    for info in _node_infos(memory):
         policy = str(info.get("maxmemory_policy", "noeviction"))
         if policy == "noeviction":
             continue

@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from hubjobs import Backoff, Worker
+from hubjobs.admin.tokens import default_token_store_path
 from hubjobs.scheduler import run_scheduler
 
 from ..app import Marketplace, create_marketplace
@@ -35,7 +36,7 @@ from .seeding import SeededDemo, seed_demo
 from .summary import DemoSummary, collect_summary
 
 DEMO_FILES = ("jobs.db", "jobs.db-wal", "jobs.db-shm", "marketplace.db", "marketplace.db-wal", "marketplace.db-shm",
-              "tokens.db", "summary.json")
+              "tokens.db", "jobs.tokens.db", "jobs.tokens.db-wal", "jobs.tokens.db-shm", "summary.json")
 DEMO_DIRS = ("outbox", "storage")
 WEBHOOK_SECRET = "demo-webhook-secret"
 
@@ -121,7 +122,9 @@ async def start(options: DemoOptions, console: Console) -> DemoRun:
     run = DemoRun(marketplace, seeded, receiver, worker, worker_task, stop, scheduler_task, webhook_id, receiver_url)
     if options.dashboard:
         try:
-            run.dashboard = await start_dashboard(marketplace, root / "tokens.db", options.dashboard_port)
+            # the store `hubjobs --url sqlite:///<workdir>/jobs.db tokens create` writes to, too
+            store = default_token_store_path(app.url)
+            run.dashboard = await start_dashboard(marketplace, store, options.dashboard_port)
         except (ImportError, OSError) as exc:
             console.print(f"[yellow]dashboard not started: {exc}[/]")
     return run

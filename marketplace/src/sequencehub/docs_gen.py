@@ -270,7 +270,7 @@ APP_SECTIONS: list[str] = [
         "`\"DeadLetterJob\"`, `\"Order\"`, `\"StripeEvent\"`...), column = camelCase field "
         "(`processingStatus`, `lastAttemptAt`, `externalId`, `entityType`, `queueName`, `jobData`, "
         "`failedAt`...), PostgreSQL enum types named after the Prisma enums, cuid text ids, `updatedAt` "
-        "set on every update. `schema.prisma` at the repository root describes exactly these models; "
+        "set on every update. `marketplace/schema.prisma` describes exactly these models; "
         "merge them into the app's schema. `DATABASE_URL` (or `SEQUENCEHUB_DATABASE_URL`, which wins) "
         "names the database, with Prisma's `?schema=NAME` honoured; it may be the job engine's server "
         "too. Tables made by `prisma migrate` are used as they are (no Alembic run); a missing table "
