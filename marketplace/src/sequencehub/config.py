@@ -90,6 +90,9 @@ class Settings:
     alert_window: float = 60.0
     """Seconds a dead-letter alert waits to gather more failures into one digest
     [SEQUENCEHUB_ALERT_WINDOW]."""
+    dead_letter_reconcile_interval: float = 30.0
+    """Seconds between a worker's passes deriving dead letters from the engine's failed jobs
+    [SEQUENCEHUB_DEAD_LETTER_RECONCILE_INTERVAL]."""
 
     upload_session_grace_hours: float = 0.0
     """Expired upload sessions are deleted this long after they expire [SEQUENCEHUB_UPLOAD_GRACE_HOURS]."""
@@ -122,6 +125,7 @@ class Settings:
             "webhook_backoff_base",
             "webhook_backoff_cap",
             "alert_window",
+            "dead_letter_reconcile_interval",
             "smtp_timeout",
         ):
             if getattr(self, name) <= 0:
@@ -245,6 +249,7 @@ _ENV_FIELDS: tuple[_EnvSpec, ...] = (
     _EnvSpec("admin_alert_emails", "ADMIN_ALERT_EMAILS", _parse_list),
     _EnvSpec("admin_alert_webhook_url", "ADMIN_ALERT_WEBHOOK_URL", _parse_str),
     _EnvSpec("alert_window", "ALERT_WINDOW", _parse_float),
+    _EnvSpec("dead_letter_reconcile_interval", "DEAD_LETTER_RECONCILE_INTERVAL", _parse_float),
     _EnvSpec("upload_session_grace_hours", "UPLOAD_GRACE_HOURS", _parse_float),
     _EnvSpec("audit_retention_days", "AUDIT_RETENTION_DAYS", _parse_int),
     _EnvSpec("soft_delete_retention_days", "SOFT_DELETE_RETENTION_DAYS", _parse_int),

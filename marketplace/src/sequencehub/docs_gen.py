@@ -357,7 +357,11 @@ def render_jobs_doc(app: App, schedules: Iterable[ScheduleDef] = ()) -> str:
             "batch's `dead-letter-alert` job runs `SEQUENCEHUB_ALERT_WINDOW` seconds after the first failure "
             "and sends one alert (or one digest for a burst) to `SEQUENCEHUB_ADMIN_ALERT_EMAILS` and/or "
             "`SEQUENCEHUB_ADMIN_ALERT_WEBHOOK_URL`. Admins replay a dead letter (its job runs again) or "
-            "resolve it."
+            "resolve it. Dead letters are derived from the engine's durable `failed` state: besides the "
+            "listener, every marketplace worker runs a reconciler (at start, then every "
+            "`SEQUENCEHUB_DEAD_LETTER_RECONCILE_INTERVAL` s) that records failures no listener recorded "
+            "(a worker killed between the engine's commit and its listener) and re-adds lost alert jobs. "
+            "`failureKey` (queue/job id/tries/finish time) makes one dead letter per job and failure."
         ),
         "",
     ]

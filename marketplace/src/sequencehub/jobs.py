@@ -28,6 +28,7 @@ from . import priorities
 from .config import Settings
 from .db import Database, open_database
 from .dead_letter import ALERT_JOB, AlertJob, DeadLetterAlerter, DeadLetterHook
+from .dead_letter_reconciler import DeadLetterReconciler
 from .email.schemas import SendEmailJob
 from .email.sender import JOB_NAME as SEND_EMAIL
 from .email.sender import QUEUE as EMAIL_QUEUE
@@ -76,8 +77,12 @@ class MarketplaceJobs:
         return [WEBHOOK_QUEUE, EMAIL_QUEUE, SCHEDULED_QUEUE]
 
     def attach_dead_letter_hook(self, worker: Worker) -> None:
-        """Record dead letters and alert admins for every job that fails for good on `worker`."""
+        """Record dead letters and alert admins for every job that fails for good on `worker`: its
+        ``failed`` listener records at once, and a reconciler service derives the ones a crash
+        lost from the engine's durable failed state (at start, then periodically)."""
         self.dead_letter_hook.attach(worker)
+        worker.add_service(DeadLetterReconciler(self.app, self.db, self.dead_letter_hook, worker.queues,
+                                                interval=self.settings.dead_letter_reconcile_interval))
 
 
 def declare_queues(app: App, settings: Settings) -> None:

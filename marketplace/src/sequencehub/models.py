@@ -8,7 +8,7 @@ camelCase (``"processingStatus"``; Python attributes stay snake_case and are con
 strings (:func:`new_id`), ``updatedAt`` columns are set on every update (Prisma's ``@updatedAt``),
 constraint and index names are Prisma's (``"ProductFile_pkey"``, ``"ProductFile_productId_idx"``,
 ``"Payout_creatorId_period_key"``, ``"ProductFile_productId_fkey"``). ``marketplace/schema.prisma`` in the
-repository root describes exactly these tables (a test compares them field by field).
+repository describes exactly these tables (a test compares them field by field).
 
 Money is integer cents; times are stored as naive UTC (``TIMESTAMP(3)``, as Prisma's ``DateTime``)
 and returned as aware UTC (:class:`UTCDateTime`); JSON is ``JSONB`` on PostgreSQL; soft deletion sets

@@ -71,12 +71,20 @@ class Worker:
         self._stop_requested = threading.Event()
         self._limited = {q for q, d in defaults.items() if d.concurrency is not None or d.rate_limit is not None}
         """Queues with a global concurrency or rate limit: never claimed ahead."""
+        self._extra_services: list[PeriodicService] = []
 
     # ------------------------------------------------------------ public API
 
     def on(self, event: str, fn: Listener) -> Listener:
         """Listen to active / progress / completed / failed / retrying / stalled / lease_lost / error."""
         return self.events.on(event, fn)
+
+    def add_service(self, service: PeriodicService) -> None:
+        """Run `service` (a PeriodicService of the application's own, e.g. a reconciler) alongside
+        the worker's maintenance services: started with the worker, stopped when it stops."""
+        if not isinstance(service, PeriodicService):
+            raise TypeError(f"add_service needs a PeriodicService, got {service!r}")
+        self._extra_services.append(service)
 
     def run(self, burst: bool = False) -> None:
         """Run until stopped (SIGTERM/SIGINT or `stop()`); with `burst`, until no work is left."""
@@ -136,7 +144,8 @@ class Worker:
         stall = StallRescue(backend, self.queues, events, slots, self.stall_interval)
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
-            HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend)]
+            HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
+            *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
         for service in services:
