@@ -121,10 +121,17 @@ class PostgresBackend:
             time.sleep(0.05)
 
     def counter(self) -> float | None:
+        detail = self.detail()
+        return float(detail["xact_commit"] + detail["xact_rollback"]) if detail else None
+
+    def detail(self) -> dict[str, int]:
+        """pg_stat_database's transaction and row counters of the database so far."""
         self.conn.execute("SELECT pg_stat_clear_snapshot()")
-        row = self.conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
-                                (PG_DATABASE,)).fetchone()
-        return None if row is None else float(row[0])
+        names = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated",
+                 "tup_deleted")
+        row = self.conn.execute(sql.SQL("SELECT {} FROM pg_stat_database WHERE datname = %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, names))), (PG_DATABASE,)).fetchone()
+        return {} if row is None else {name: int(value) for name, value in zip(names, row, strict=True)}
 
     def close(self) -> None:
         self.conn.close()

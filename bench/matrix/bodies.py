@@ -6,7 +6,8 @@ matrix sets for the worker process (so one adapter module serves every cell):
   its own), `sleep` (1 ms of I/O wait), `payload` (nothing; the producer adds 2 KB of data);
 - `BENCH_ROUNDTRIP_URL`: the server of the round trip (`redis://…`, `postgresql://…`, or a SQLite
   file path);
-- `BENCH_KIND` (`async`, `sync`, `process`) and `BENCH_CONCURRENCY` are read by the adapters.
+- `BENCH_KIND` (`async`, `sync`, `process`), `BENCH_CONCURRENCY` and `BENCH_PROCESSES` (hubjobs only:
+  `hubjobs worker --processes N`) are read by the adapters.
 
 Only the standard library is imported at module level: the peers' interpreters import this file
 too, and each imports the client it needs (redis-py or psycopg) on first use."""
@@ -31,6 +32,18 @@ BODIES = ("noop", "roundtrip", "sleep", "payload")
 def concurrency(default: int) -> int:
     """The worker concurrency the matrix asked for, else the library's default."""
     return int(os.environ.get("BENCH_CONCURRENCY") or default)
+
+
+def processes() -> int:
+    """Worker processes the matrix asked for (`BENCH_PROCESSES`, default 1)."""
+    return int(os.environ.get("BENCH_PROCESSES") or 1)
+
+
+def cli_worker(python: str, app: str, queue: str, default_concurrency: int | None) -> list[str]:
+    """hubjobs' own `worker --processes N` command for an App given as module:attribute."""
+    command = [python, "-m", "hubjobs.cli", "--app", app, "worker", "-q", queue, "-p", str(processes())]
+    level = os.environ.get("BENCH_CONCURRENCY") or (str(default_concurrency) if default_concurrency else "")
+    return command + (["-c", level] if level else [])
 
 
 def kind(default: str) -> str:

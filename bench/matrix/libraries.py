@@ -27,17 +27,20 @@ class Entry:
     python: str = "python3"
     kinds: tuple[str, ...] = ()
     max_concurrency: int | None = None
+    multi_process: bool = False
+    """Whether the adapter can run N worker processes (`BENCH_PROCESSES`)."""
     version: str = "?"
-    _worker_commands: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    _worker_commands: dict[tuple[str, int, int], list[str]] = field(default_factory=dict)
 
     @property
     def is_node(self) -> bool:
         """Whether this is Node's BullMQ (bench/bullmq_node)."""
         return self.adapter is None
 
-    def supports(self, kind: str, concurrency: int) -> bool:
+    def supports(self, kind: str, concurrency: int, processes: int = 1) -> bool:
         """Whether a worker cell applies to this library."""
-        return kind in self.kinds and (self.max_concurrency is None or concurrency <= self.max_concurrency)
+        return (kind in self.kinds and (self.max_concurrency is None or concurrency <= self.max_concurrency)
+                and (processes == 1 or self.multi_process))
 
     def driver_command(self, *argv: str) -> list[str]:
         """The producer command for one driver action."""
@@ -55,18 +58,20 @@ class Entry:
             return
         code = (f"import importlib, json; m = importlib.import_module({self.adapter!r}); "
                 "print(json.dumps({'kinds': list(m.KINDS), 'max': getattr(m, 'MAX_CONCURRENCY', None), "
-                "'version': m.version()}))")
+                "'version': m.version(), 'multi': getattr(m, 'MULTI_PROCESS', False)}))")
         out = subprocess.run([self.python, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, check=False)
         if out.returncode != 0:
             raise RuntimeError(f"{self.name}: adapter {self.adapter} does not load:\n{out.stderr[-2000:]}")
         info = json.loads(out.stdout.strip().splitlines()[-1])
         self.kinds, self.max_concurrency, self.version = tuple(info["kinds"]), info["max"], info["version"]
+        self.multi_process = bool(info["multi"])
 
-    def worker_command(self, env: dict[str, str], kind: str, concurrency: int) -> list[str]:
-        """The worker command for a kind and concurrency (asked of the adapter once, then cached)."""
+    def worker_command(self, env: dict[str, str], kind: str, concurrency: int, processes: int = 1) -> list[str]:
+        """The worker command for a kind, concurrency and number of processes (asked of the adapter
+        once, then cached)."""
         if self.is_node:
             return ["node", str(NODE_SCRIPT), "worker"]
-        key = (kind, concurrency)
+        key = (kind, concurrency, processes)
         if key not in self._worker_commands:
             code = (f"import importlib, json; m = importlib.import_module({self.adapter!r}); "
                     f"print(json.dumps(m.worker_command({self.python!r})))")

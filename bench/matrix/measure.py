@@ -41,11 +41,14 @@ class WorkerCell:
     kind: str
     concurrency: int
     body: str
+    processes: int = 1
+    """Worker processes (hubjobs only: `hubjobs worker --processes N`)."""
 
     @property
     def key(self) -> str:
-        """Stable name (JSON key, table label)."""
-        return f"{self.backend}/{self.kind}/c{self.concurrency}/{self.body}"
+        """Stable name (JSON key, table label); `/pN` for N > 1 worker processes."""
+        suffix = f"/p{self.processes}" if self.processes > 1 else ""
+        return f"{self.backend}/{self.kind}/c{self.concurrency}/{self.body}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -127,16 +130,17 @@ class Harness:
         self.backend.reset(lib.name)
         ledger = self._ledger(lib)
         env = self._env(lib, ledger, {"BENCH_BODY": cell.body, "BENCH_KIND": cell.kind,
-                                      "BENCH_CONCURRENCY": str(cell.concurrency)})
+                                      "BENCH_CONCURRENCY": str(cell.concurrency),
+                                      "BENCH_PROCESSES": str(cell.processes)})
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
-        c0 = self.backend.counter()
+        c0, detail0 = self.backend.counter(), self._detail()
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
         detail1 = self._detail()
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        command = lib.worker_command(env, cell.kind, cell.concurrency)
+        command = lib.worker_command(env, cell.kind, cell.concurrency, cell.processes)
         stacks = None
         if lib.name in opts.profile and opts.profile_dir is not None:
             stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
@@ -159,7 +163,7 @@ class Harness:
         finally:
             _stop(proc)
         self.backend.settle()
-        c3 = self.backend.counter()
+        c3, detail3 = self.backend.counter(), self._detail()
         if stacks is not None and stacks.exists():
             stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
             result["profile"] = str(stacks.with_suffix(".txt"))
@@ -188,7 +192,10 @@ class Harness:
                 result["commands_per_job"] = {k: round(v, 2) for k, v in sorted(per_job.items(), key=lambda kv: -kv[1])
                                               if v >= 0.01}
         elif c0 is not None and c3 is not None:
-            result["counter_per_job"] = (c3 - c0) / (n + opts.latency_jobs)  # adds and runs, both phases
+            jobs = n + opts.latency_jobs
+            result["counter_per_job"] = (c3 - c0) / jobs  # adds and runs, both phases
+            if detail0 is not None and detail3 is not None:
+                result["database_per_job"] = {k: round((v - detail0.get(k, 0)) / jobs, 2) for k, v in detail3.items()}
         return result
 
     def _detail(self) -> dict[str, int] | None:

@@ -42,6 +42,11 @@ def headline(cells: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]
     for key, libs in cells.items():
         own = libs.get("hubjobs", {})
         peers = {name: r for name, r in libs.items() if name not in ("hubjobs", CEILING) and r.get("steady_per_s")}
+        parts = key.split("/")
+        if len(parts) == 5:  # N worker processes: against hubjobs' own one-process cell
+            single = cells.get("/".join(parts[:4]), {}).get("hubjobs")
+            if single and single.get("steady_per_s"):
+                peers = {"hubjobs, 1 process": single}
         best = max(peers, key=lambda name: peers[name]["steady_per_s"], default=None)
         fastest_p99 = min((n for n in peers if peers[n].get("pickup_p99_ms") is not None),
                           key=lambda n: peers[n]["pickup_p99_ms"], default=None)
@@ -50,12 +55,42 @@ def headline(cells: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]
                                "hubjobs_p99": own.get("pickup_p99_ms"), "best_p99_peer": fastest_p99,
                                "best_p99": peers[fastest_p99]["pickup_p99_ms"] if fastest_p99 else None}
         row["ratio"] = (row["hubjobs"] / row["best_peer_per_s"]) if row["hubjobs"] and row["best_peer_per_s"] else None
-        backend, _kind, level, body = key.split("/")
-        ceiling = ceilings.get(level) if backend == "sqlite" and body == "noop" else None
+        backend, _kind, level, body = parts[:4]
+        ceiling = ceilings.get(level) if backend == "sqlite" and body == "noop" and len(parts) == 4 else None
         if ceiling and row["hubjobs"]:
             row["of_ceiling"] = row["hubjobs"] / ceiling
         rows.append(row)
     return rows
+
+
+def producer_headline(producers: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per producer cell: hubjobs' adds/s against the best peer's."""
+    rows = []
+    for key, libs in producers.items():
+        own = libs.get("hubjobs", {}).get("adds_per_s")
+        peers = {name: r["adds_per_s"] for name, r in libs.items() if name != "hubjobs" and r.get("adds_per_s")}
+        best = max(peers, key=lambda name: peers[name], default=None)
+        rows.append({"cell": key, "hubjobs": own, "best_peer": best, "best_peer_per_s": peers.get(best or ""),
+                     "ratio": own / peers[best] if own and best else None})
+    return rows
+
+
+def trailing(payload: dict[str, Any]) -> list[str]:
+    """The cells where hubjobs does not lead: throughput below the best peer's, a p99 pickup above
+    the best peer's, or fewer adds/s."""
+    out = []
+    for row in payload["headline"]:
+        if row["ratio"] is not None and row["ratio"] < 1:
+            out.append(f"{row['cell']}: {row['ratio']:.2f}× {row['best_peer']} ({_f(row['hubjobs'])} against "
+                       f"{_f(row['best_peer_per_s'])} jobs/s)")
+        if row["hubjobs_p99"] is not None and row["best_p99"] is not None and row["hubjobs_p99"] > row["best_p99"]:
+            out.append(f"{row['cell']}: p99 pickup {row['hubjobs_p99']:.2f} ms against {row['best_p99_peer']}'s "
+                       f"{row['best_p99']:.2f} ms")
+    for row in producer_headline(payload["producers"]):
+        if row["ratio"] is not None and row["ratio"] < 1:
+            out.append(f"{row['cell']}: {row['ratio']:.2f}× {row['best_peer']} ({_f(row['hubjobs'])} against "
+                       f"{_f(row['best_peer_per_s'])} adds/s)")
+    return out
 
 
 def _f(value: Any, digits: int = 0) -> str:
@@ -100,6 +135,15 @@ def markdown(payload: dict[str, Any]) -> str:
         p99_peer = f"{_f(row['best_p99'], 2)} ({row['best_p99_peer']})" if row["best_p99_peer"] else "—"
         lines.append(f"| {row['cell']} | {_f(row['hubjobs'])} | {peer} | {ratio} | {_f(row['hubjobs_p99'], 2)} "
                      f"| {p99_peer} |")
+    if payload["producers"]:
+        lines += ["", "| producer cell | hubjobs adds/s | best peer | ratio |", "|---|---:|---|---:|"]
+        for prow in producer_headline(payload["producers"]):
+            peer = f"{prow['best_peer']} {_f(prow['best_peer_per_s'])}" if prow["best_peer"] else "—"
+            ratio = _f(prow["ratio"], 2) + "×" if prow["ratio"] else "—"
+            lines.append(f"| {prow['cell']} | {_f(prow['hubjobs'])} | {peer} | {ratio} |")
+    behind = trailing(payload)
+    lines += ["", "### Where hubjobs does not lead (this run)", ""]
+    lines += [f"- {item}" for item in behind] or ["- nowhere in this selection"]
     lines += ["", "### Worker cells", "",
               ("| cell | library | jobs/s steady | jobs/s with start-up | pickup p50 / p99 ms | counter/job "
                "| worker CPU µs/job | RSS MB | exactly once |"),

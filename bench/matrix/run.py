@@ -63,6 +63,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--libs", default="", help="library names (hubjobs, huey, bullmq-node, pgqueuer, …); default all")
     p.add_argument("--kinds", default=None, help="async,sync,process")
     p.add_argument("--concurrency", default=None, help="e.g. 1,10,50")
+    p.add_argument("--processes", default="1", help="worker processes, e.g. 1,2 (N > 1: hubjobs only, "
+                   "`hubjobs worker --processes N`, compared with its own one-process cell)")
     p.add_argument("--bodies", default=None, help="noop,roundtrip,sleep,payload")
     p.add_argument("--producers", default=None, help="sync,async,bulk or none")
     p.add_argument("--jobs", type=int, default=None, help="jobs per worker cell (default 2,000)")
@@ -113,6 +115,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     kinds = _list(args.kinds, KINDS, "handler kinds")
     bodies = _list(args.bodies, BODIES, "bodies")
     levels = [int(c) for c in _list(args.concurrency, None, "concurrency levels")]
+    process_counts = [int(c) for c in _list(args.processes, None, "process counts")]
+    if min(levels + process_counts) < 1:
+        sys.exit("--concurrency and --processes must be at least 1")
     producers = [] if args.producers == "none" else _list(args.producers, PRODUCERS, "producer kinds")
     patterns = _list(args.cells, None, "cell patterns")
     skip = set(_list(args.skip, None, "skips")) if args.skip else set()
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "python": platform.python_version(), "jobs": args.jobs, "producer_jobs": args.producer_jobs,
         "latency_jobs": args.latency_jobs, "rate": args.rate, "rounds": args.rounds,
         "selection": (f"backends {','.join(backends)}; kinds {','.join(kinds)}; concurrency "
-                      f"{','.join(map(str, levels))}; bodies {','.join(bodies)}; producers "
+                      f"{','.join(map(str, levels))}; processes {','.join(map(str, process_counts))}; bodies {','.join(bodies)}; producers "
                       f"{','.join(producers) or 'none'}; cells {args.cells}; libraries {', '.join(sorted({e.name for e in entries}))}"
                       + (f"; left out: {', '.join(sorted(skip))}" if skip else ""))}
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -146,8 +151,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             backend = _backend(backend_name, work)
             opened.append((backend, Harness(backend, work, opts),
                            _describe([e for e in entries if e.backend == backend_name], backend, versions),
-                           [cell for cell in (WorkerCell(backend_name, k, c, b) for k in kinds for c in levels
-                                              for b in bodies) if _chosen(cell.key, patterns)],
+                           [cell for cell in (WorkerCell(backend_name, k, c, b, n) for k in kinds for c in levels
+                                              for b in bodies for n in process_counts) if _chosen(cell.key, patterns)],
                            [cell for cell in (ProducerCell(backend_name, p, b) for p in producers for b in bodies
                                               if b in ("noop", "payload")) if _chosen(cell.key, patterns)]))
             meta[f"{backend_name}_version"] = getattr(backend, "version", "?")
@@ -157,12 +162,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ceilings_done: set[int] = set()
                 for wcell in worker_cells:
                     for lib in order:
-                        if not lib.supports(wcell.kind, wcell.concurrency) or f"{lib.name}/{wcell.kind}" in skip:
+                        if (not lib.supports(wcell.kind, wcell.concurrency, wcell.processes)
+                                or f"{lib.name}/{wcell.kind}" in skip):
                             continue
                         result = _attempt(lib.name, lambda lib=lib, wcell=wcell, h=harness: h.worker_cell(lib, wcell))
                         raw.setdefault(wcell.key, {}).setdefault(lib.name, []).append(result)
                         _progress(round_no, wcell.key, lib.name, result)
-                    if backend.name == "sqlite" and wcell.body == "noop" and wcell.concurrency not in ceilings_done:
+                    if (backend.name == "sqlite" and wcell.body == "noop" and wcell.processes == 1
+                            and wcell.concurrency not in ceilings_done):
                         ceilings_done.add(wcell.concurrency)
                         result = _attempt(report.CEILING, lambda c=wcell.concurrency: ceiling(args.jobs, c, work))
                         raw.setdefault(wcell.key, {}).setdefault(report.CEILING, []).append(result)

@@ -19,6 +19,7 @@ from hubjobs.job import Job
 
 NAME = "hubjobs"
 KINDS = ("async", "sync", "process")
+MULTI_PROCESS = True
 SCHEMA = "bench_hubjobs"
 
 
@@ -55,7 +56,10 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    """One worker process at the matrix's concurrency (default 50, the PostgreSQL bench's)."""
+    """One worker process at the matrix's concurrency (default 50, the PostgreSQL bench's), or
+    `hubjobs worker --processes N`."""
+    if bodies.processes() > 1:
+        return bodies.cli_worker(python, "bench.postgres_side_by_side.hubjobs_side:app", "bench", 50)
     return [python, "-m", "bench.postgres_side_by_side.hubjobs_side", matrix_url(), str(bodies.concurrency(50))]
 
 
@@ -81,6 +85,13 @@ class Producer:
     async def close(self) -> None:
         await self.app.aclose()
         self.app.close()
+
+
+def __getattr__(name: str) -> Any:
+    """`app` on the matrix's database, built on first use (for `hubjobs --app module:app`)."""
+    if name == "app":
+        return build_app(matrix_url())
+    raise AttributeError(name)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from hubjobs.job import Job
 
 NAME = "hubjobs"
 KINDS = ("async", "sync", "process")
+MULTI_PROCESS = True
 
 
 def build_app() -> App:
@@ -51,8 +52,18 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    """One worker process (concurrency from BENCH_CONCURRENCY, default 50)."""
+    """One worker process (concurrency from BENCH_CONCURRENCY, default 50), or `hubjobs worker
+    --processes N`."""
+    if bodies.processes() > 1:
+        return bodies.cli_worker(python, "bench.sqlite_side_by_side.hubjobs_tasks:app", "bench", 50)
     return [python, "-m", "bench.sqlite_side_by_side.hubjobs_tasks"]
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, built on first use (for `hubjobs --app module:app`)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 class Producer:

@@ -112,6 +112,7 @@ class Queue:
         self.name = name
         self.defaults = defaults
         self.events = EventEmitter()
+        self._handler_options: dict[str, tuple[JobOptions, Any, JobOptions]] = {}
 
     def __repr__(self) -> str:
         return f"Queue({self.name!r})"
@@ -124,13 +125,20 @@ class Queue:
 
     def options_for(self, name: str, **overrides: Any) -> JobOptions:
         """Effective options of a job: queue defaults, then handler options, then the call's."""
-        options = self.defaults.options
+        base = self.defaults.options
         spec = self.app.handlers.get((self.name, name))
+        options = base
         if spec is not None and spec.overrides:
-            options = options.merged(**spec.overrides)
-        if all(v is None for v in overrides.values()):
-            return options
-        return options.merged(**overrides)
+            known = self._handler_options.get(name)
+            if known is not None and known[0] is base and known[1] is spec:
+                options = known[2]
+            else:  # merged once per (queue defaults, handler) pair: jobs then share one options value
+                options = base.merged(**spec.overrides)
+                self._handler_options[name] = (base, spec, options)
+        for value in overrides.values():
+            if value is not None:
+                return options.merged(**overrides)
+        return options
 
     def build_job(self, name: str, data: Any = None, *, priority: int | None = None,
                   job_id: str | None = None, delay: float | timedelta | None = None,

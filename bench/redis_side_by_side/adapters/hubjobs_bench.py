@@ -19,6 +19,8 @@ NAME = "hubjobs"
 LEDGER = Ledger()
 QUEUE = "bench"
 KINDS = ("async", "sync", "process")
+MULTI_PROCESS = True
+"""`BENCH_PROCESSES` > 1 runs `hubjobs worker --processes N` on this module's `app`."""
 
 
 def _url() -> str:
@@ -63,8 +65,18 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    """One worker process (concurrency from the matrix, else the default)."""
+    """One worker process (concurrency from the matrix, else the default), or `hubjobs worker
+    --processes N`."""
+    if bodies.processes() > 1:
+        return bodies.cli_worker(python, "bench.redis_side_by_side.adapters.hubjobs_bench:app", QUEUE, None)
     return [python, "-m", "bench.redis_side_by_side.adapters.hubjobs_bench"]
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, built on first use (for `hubjobs --app module:app`)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 class Producer:
