@@ -294,7 +294,7 @@ APP_SECTIONS: list[str] = [
     "",
     "| kind | priority |",
     "|---|---|",
-    "| payment webhooks (`retry-webhook`), order confirmations | CRITICAL 1 |",
+    "| payment webhooks (`retry-webhook`, `process-stripe-event`), order confirmations | CRITICAL 1 |",
     "| file processing of new uploads (`enqueue_file_processing`) | HIGH 3 |",
     "| other email; `process-file` without `priority` in its data (`data.priority \\|\\| 5`) | NORMAL 5 |",
     "| analytics and cleanup | LOW 7 |",

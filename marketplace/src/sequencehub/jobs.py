@@ -35,6 +35,8 @@ from .email.sender import QUEUE as EMAIL_QUEUE
 from .email.sender import EmailDelivery, EmailSender, email_options
 from .email.transports import EmailTransport
 from .files.storage import FileStorage
+from .stripe_events import JOB_NAME as STRIPE_EVENT
+from .stripe_events import StripeEventJob, StripeEventProcessor
 from .scheduled import DailyCleanup, MonthlyPayouts, PayoutRun, ScheduledRun, WeeklyAnalytics
 from .webhooks import BACKOFF_STRATEGY, WebhookJob, WebhookSender, webhook_add_options, webhook_backoff
 from .webhooks import JOB_NAME as RETRY_WEBHOOK
@@ -133,6 +135,9 @@ def register_marketplace_jobs(
     app.job(WEBHOOK_QUEUE, RETRY_WEBHOOK, schema=WebhookJob, priority=priorities.PAYMENT_WEBHOOK,
             options_from_data=webhook_add_options(settings.webhook_backoff_base, settings.webhook_backoff_cap))(
         WebhookSender(db, settings).handle
+    )
+    app.job(WEBHOOK_QUEUE, STRIPE_EVENT, schema=StripeEventJob, priority=priorities.PAYMENT_WEBHOOK)(
+        StripeEventProcessor(app, db, settings).handle
     )
     app.job(EMAIL_QUEUE, SEND_EMAIL, schema=SendEmailJob, options_from_data=email_options)(
         EmailSender(delivery).handle

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hubjobs import Job, Queue, UnrecoverableError
+from hubjobs import Job, Queue, RetryAfter, UnrecoverableError
 
 from ..config import Settings
 from ..db import Database
@@ -152,5 +152,7 @@ class EmailSender:
         except EmailSendError as exc:
             if exc.permanent:
                 raise UnrecoverableError(str(exc)) from None
+            if exc.retry_after is not None:
+                raise RetryAfter(exc.retry_after, str(exc)) from None
             raise
         return {"success": True, "emailId": sent.provider_id}
