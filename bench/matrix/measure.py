@@ -15,6 +15,7 @@ adds, no worker; adds/s and counter per add."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -77,6 +78,8 @@ class Options:
     profile: frozenset[str] = frozenset()
     """Libraries whose workers run under py-spy (`bench.matrix.profile`)."""
     profile_dir: Path | None = None
+    trace: frozenset[str] = frozenset()
+    """Libraries whose workers run under `strace -f -c`."""
 
 
 class Harness:
@@ -134,6 +137,7 @@ class Harness:
                                       "BENCH_PROCESSES": str(cell.processes)})
         pad = PAYLOAD_BYTES if cell.body == "payload" else 0
         c0, detail0 = self.backend.counter(), self._detail()
+        clock = [time.monotonic()]
         self._driver(lib, env, "enqueue", "--n", str(n), "--mode", "fast", "--pad", str(pad))
         self.backend.settle()
         c1 = self.backend.counter()
@@ -141,18 +145,23 @@ class Harness:
         log = self.work / "logs" / f"{lib.backend}-{lib.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         command = lib.worker_command(env, cell.kind, cell.concurrency, cell.processes)
-        stacks = None
+        stacks = syscalls = None
         if lib.name in opts.profile and opts.profile_dir is not None:
             stacks = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.stacks"
             command = profile.wrap(command, stacks)
+        elif lib.name in opts.trace and opts.profile_dir is not None:
+            syscalls = opts.profile_dir / f"{cell.key.replace('/', '-')}-{lib.name}.strace"
+            command = profile.wrap_strace(command, syscalls)
         with open(log, "ab") as out:
             spawned = time.time()
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         result: dict[str, Any] = {}
+        clock.append(time.monotonic())
         try:
             sample = _Sampler(proc.pid)
             timed_out = not self._wait(ledger, n, proc, sample)
+            clock.append(time.monotonic())
             c2 = self.backend.counter()
             detail2 = self._detail()
             cpu_first, done_first, cpu_last = sample.cpu_at_first, sample.lines_at_first, sample.cpu()
@@ -160,13 +169,21 @@ class Harness:
                 self._driver(lib, env, "latency", "--n", str(opts.latency_jobs), "--rate", str(opts.rate))
                 timed_out = not self._wait(ledger, n + opts.latency_jobs, proc, sample)
             result["rss_mb"] = sample.rss_max / 2**20
+            clock.append(time.monotonic())
         finally:
             _stop(proc)
+        clock.append(time.monotonic())
+        result["harness_seconds"] = dict(zip(("fill", "start_and_drain", "latency", "stop"),
+                                             (round(b - a, 2) for a, b in itertools.pairwise(clock)),
+                                             strict=False))
         self.backend.settle()
         c3, detail3 = self.backend.counter(), self._detail()
         if stacks is not None and stacks.exists():
             stacks.with_suffix(".txt").write_text(profile.summarize(stacks))
             result["profile"] = str(stacks.with_suffix(".txt"))
+        if syscalls is not None and syscalls.exists():
+            syscalls.with_suffix(".syscalls.txt").write_text(profile.summarize_strace(syscalls, n + opts.latency_jobs))
+            result["profile"] = str(syscalls.with_suffix(".syscalls.txt"))
         rows = read_ledger(ledger)
         drain = [r for r in rows if r[1] == 0.0]
         pickup = sorted((s - a) * 1000 for _i, a, s in rows if a > 0.0)

@@ -2,7 +2,10 @@
 libraries' workers under py-spy (`pip install py-spy`; not a project dependency), sampling only
 threads that are running, child processes included, and writes per cell the collapsed stacks and
 a summary: the functions most often on top of the stack (self) and anywhere in it (inclusive).
-Profiled runs are slower than plain ones: use them to see where the time goes, not as figures."""
+Profiled runs are slower than plain ones: use them to see where the time goes, not as figures.
+
+`--trace LIB` runs the workers under `strace -f -c` instead and writes the system calls per job
+(sends and receives are round trips to the backend; futex calls are thread hand-offs)."""
 
 from __future__ import annotations
 
@@ -68,4 +71,28 @@ def summarize(raw: Path, top: int = 25) -> str:
     lines += [f"{100 * c / total:6.1f}  {name}" for name, c in own.most_common(top)]
     lines += ["", "incl %  function"]
     lines += [f"{100 * c / total:6.1f}  {name}" for name, c in inclusive.most_common(top)]
+    return "\n".join(lines) + "\n"
+
+
+def wrap_strace(command: list[str], output: Path) -> list[str]:
+    """The worker command under `strace -f -c` (a count of system calls, every thread and child)."""
+    tool = shutil.which("strace")
+    if tool is None:
+        raise RuntimeError("--trace needs strace")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return [tool, "-f", "-c", "-o", str(output), "--", *command]
+
+
+def summarize_strace(raw: Path, jobs: int, top: int = 15) -> str:
+    """strace's count table as calls per job, most frequent first."""
+    calls: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[0].replace(".", "").isdigit() and parts[-1].isidentifier():
+            calls[parts[-1]] = int(parts[3])
+    if not calls:
+        return "no system calls counted\n"
+    lines = [f"system calls per job over {jobs} jobs (worker start-up and shutdown included)", "",
+             "calls/job  system call"]
+    lines += [f"{count / jobs:9.2f}  {name}" for name, count in sorted(calls.items(), key=lambda kv: -kv[1])[:top]]
     return "\n".join(lines) + "\n"

@@ -78,6 +78,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip", default="", help="library/kind pairs to leave out, e.g. rq/process (a fork per job)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds one worker may take for one phase")
     p.add_argument("--profile", default="", help="libraries whose workers run under py-spy (see bench.matrix.profile)")
+    p.add_argument("--trace", default="", help="libraries whose workers run under strace -f -c (system calls per job)")
     p.add_argument("--quick", action="store_true", help="a small selection: " + json.dumps(QUICK))
     p.add_argument("--out", default="matrix", help="file stem under bench/results")
     args = p.parse_args(argv)
@@ -132,8 +133,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         entries = [e for e in entries if not e.is_node]
     work = Path(tempfile.mkdtemp(prefix="hubjobs-matrix-"))
     profiled = frozenset(_list(args.profile, None, "profiled libraries")) if args.profile else frozenset()
+    traced = frozenset(_list(args.trace, None, "traced libraries")) if args.trace else frozenset()
     opts = Options(args.jobs, args.producer_jobs, args.latency_jobs, args.rate, args.timeout, profiled,
-                   RESULTS / "profiles" if profiled else None)
+                   RESULTS / "profiles" if profiled or traced else None, traced)
     meta: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
         "python": platform.python_version(), "jobs": args.jobs, "producer_jobs": args.producer_jobs,

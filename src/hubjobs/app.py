@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -14,18 +14,21 @@ from .backends.base import Backend, SyncBackend
 from .backends.registry import create_backend, create_sync_backend, resolve_url
 from .backoff import CustomStrategy
 from .errors import ConfigurationError, UnknownQueue
-from .job import JobOptions
+from .job import Job, JobOptions
 from .payload import PayloadLimits
 from .portal import Portal
 from .queue import Queue
 from .registry import Handler, HandlerSpec, QueueDefaults, RateLimit, make_handler_spec
 from .scheduling.declare import build_schedule, check_redeclaration
 from .scheduling.spec import DEFAULT_MAX_LATENESS, ScheduleSpec
+from .task import Task
 
 if TYPE_CHECKING:
     from .worker import Worker
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+SM = TypeVar("SM", bound=BaseModel)
+R = TypeVar("R")
 
 _QUEUE_LIMIT_KEYS = ("rate_limit", "concurrency")
 
@@ -101,32 +104,57 @@ class App:
             known = ", ".join(sorted(self.queues)) or "none declared"
             raise UnknownQueue(f"unknown queue {name!r} (known: {known})") from None
 
+    @overload
+    def job(self, queue: str, name: str | None = None, *, process: Literal[False] = False,
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Job[SM]], R]], Task[P, SM, R]]: ...
+
+    @overload
+    def job(self, queue: str, name: str | None = None, *, process: Literal[True],
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+
+    @overload
+    def job(self, queue: str, name: str | None = None, *, process: bool,
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+
+    @overload
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: type[BaseModel] | None = None,
-            options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
-            **options: Any) -> Callable[[F], F]:
+            schema: None = None, options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[..., R]], Task[..., Any, R]]: ...
+
+    def job(self, queue: str, name: str | None = None, *, process: bool = False,
+            schema: Any = None, options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[..., Any]], Task[Any, Any, Any]]:
         """Register the decorated function as the handler of job `name` (default: the function's
         name) on `queue`. Options: attempts, backoff, priority, timeout, remove_on_complete,
         remove_on_fail, max_stalled; `process=True` runs it in a child process; `schema` is a
-        pydantic model checked when a job is added; `options_from_data(data)` returns add options
-        (e.g. ``{"priority": 3}``) used whenever an add, from any producer, leaves them unset."""
+        pydantic model checked when a job is added, and the handler's `job.data` is an instance of it;
+        `options_from_data(data)` returns add options (e.g. ``{"priority": 3}``) used whenever an
+        add, from any producer (Python, CLI, HTTP), leaves them unset.
+
+        Returns a `Task`: calling it calls the function; `task.enqueue(...)` / `aenqueue(...)` add
+        jobs typed by the schema (the model, or its fields as keyword arguments)."""
         unknown = set(options) - set(JobOptions.__dataclass_fields__)
         if unknown:
             raise ConfigurationError(f"job options unknown: {sorted(unknown)}")
 
-        def register(fn: F) -> F:
-            job_name = name or fn.__name__
+        def register(fn: Callable[..., Any]) -> Task[Any, Any, Any]:
+            handler = fn.fn if isinstance(fn, Task) else fn
+            job_name = name or handler.__name__
             self.queue(queue)
             self.handlers[(queue, job_name)] = make_handler_spec(
-                queue, job_name, fn, process=process, schema=schema, overrides=options,
+                queue, job_name, handler, process=process, schema=schema, overrides=options,
                 options_from_data=options_from_data)
-            return fn
+            return Task(self, queue, job_name, handler, schema)
 
         return register
 
-    def add_handler(self, queue: str, name: str, fn: Handler, **kwargs: Any) -> None:
-        """Non-decorator form of `job`."""
-        self.job(queue, name, **kwargs)(fn)
+    def add_handler(self, queue: str, name: str, fn: Handler, **kwargs: Any) -> Task[..., Any, Any]:
+        """Non-decorator form of `job`; returns the Task."""
+        register: Callable[[Handler], Task[..., Any, Any]] = self.job(queue, name, **kwargs)
+        return register(fn)
 
     def job_names(self, queue: str) -> set[str]:
         """Job names with a handler on `queue`."""

@@ -35,7 +35,7 @@ from .errors import InvalidJobData, InvalidJobOptions, JobNotFound, UnknownJobNa
 from .events import EventEmitter, JobEvent, Listener
 from .job import Job, JobOptions, JobState
 from .limits import check_data_text, check_epoch, check_identifier, check_seconds
-from .payload import encode_data, validate_schema
+from .payload import encode_data, model_to_data, validate_schema
 from .registry import QueueDefaults
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ class Queue:
         if not isinstance(name, str) or not name:
             raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}", field="name")
         check_identifier(name, "name", "job name")
+        data = model_to_data(data)
         spec = self.app.handlers.get((self.name, name))
         known = self.app.job_names(self.name) if spec is None else None
         if known and name not in known:

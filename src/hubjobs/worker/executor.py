@@ -146,6 +146,12 @@ class Executor:
     async def _invoke(self, rj: RunningJob) -> Any:
         spec = rj.spec
         assert spec is not None
+        if spec.schema is None or spec.process:  # a process handler's Task validates in the child
+            return await self._invoke_handler(rj, spec)
+        with rj.job.validated(spec.schema):  # job.data is the model while the handler runs
+            return await self._invoke_handler(rj, spec)
+
+    async def _invoke_handler(self, rj: RunningJob, spec: HandlerSpec) -> Any:
         job = rj.job
         timeout = job.options.timeout
         if spec.process:
