@@ -30,7 +30,7 @@ P = ParamSpec("P")
 SM = TypeVar("SM", bound=BaseModel)
 R = TypeVar("R")
 
-_QUEUE_LIMIT_KEYS = ("rate_limit", "concurrency")
+_QUEUE_LIMIT_KEYS = ("rate_limit", "concurrency", "global_concurrency")
 
 
 class App:
@@ -64,7 +64,8 @@ class App:
 
     def queue(self, name: str, **defaults: Any) -> Queue:
         """The queue `name`, declaring or updating its defaults: attempts, backoff, priority,
-        timeout, remove_on_complete, remove_on_fail, max_stalled, rate_limit, concurrency."""
+        timeout, remove_on_complete, remove_on_fail, max_stalled, rate_limit, concurrency (slots
+        per worker), global_concurrency (a cap across every worker)."""
         if not isinstance(name, str) or not name or any(ch in name for ch in "{}/\\\n\r\t "):
             raise ConfigurationError(f"queue name must be a non-empty string without braces, slashes or spaces, "
                                      f"got {name!r}")
@@ -77,13 +78,15 @@ class App:
         base = existing.defaults if existing is not None else QueueDefaults()
         option_values = {k: v for k, v in defaults.items() if k not in _QUEUE_LIMIT_KEYS}
         concurrency = defaults.get("concurrency", base.concurrency)
-        if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
-                                        or concurrency < 1):
-            raise ConfigurationError(f"queue {name!r}: concurrency must be an integer >= 1, got {concurrency!r}")
+        global_concurrency = defaults.get("global_concurrency", base.global_concurrency)
+        for key, value in (("concurrency", concurrency), ("global_concurrency", global_concurrency)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigurationError(f"queue {name!r}: {key} must be an integer >= 1, got {value!r}")
         qd = QueueDefaults(
             options=base.options.merged(**option_values),
             rate_limit=RateLimit.from_value(defaults["rate_limit"]) if "rate_limit" in defaults else base.rate_limit,
             concurrency=concurrency,
+            global_concurrency=global_concurrency,
         )
         if existing is not None:
             existing.defaults = qd

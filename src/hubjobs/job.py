@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
 from typing_extensions import TypeVar
 
 from .backoff import Backoff
-from .errors import InvalidJobOptions
+from .errors import InvalidJobOptions, InvalidJobState
 from .limits import MAX_ATTEMPTS, MAX_COUNT, MAX_PRIORITY, MIN_PRIORITY, check_int, check_seconds
 from .retention import DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, Retention
 
@@ -189,6 +189,29 @@ class Job(Generic[T]):
     cancel_requested: bool = False
     _reporter: JobReporter | None = field(default=None, repr=False, compare=False)
     _stored_data: Any = field(default=_NO_MODEL, repr=False, compare=False)
+    _source: Any = field(default=None, repr=False, compare=False)
+    """The Queue that returned this job (for `wait` / `await_result`); None for other jobs."""
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the job finishes: its result, or JobFailed carrying the error; ResultTimeout
+        after `timeout` seconds, leaving the job untouched. Fed by the queue's event stream (see
+        `hubjobs.results`); works on the Job that `add`, `get` and a task's `enqueue` return."""
+        from .results import await_outcome
+
+        source = self._waitable()
+        return source.app.portal.call(await_outcome(source, self.id, timeout))
+
+    async def await_result(self, timeout: float | None = None) -> Any:
+        """Async twin of `wait`."""
+        from .results import await_outcome
+
+        return await await_outcome(self._waitable(), self.id, timeout)
+
+    def _waitable(self) -> Any:
+        if self._source is None:
+            raise InvalidJobState(f"job {self.id!r} was not returned by a queue (add, get or enqueue): "
+                                  f"use app.queue({self.queue!r}).get(id) to wait for it")
+        return self._source
 
     @property
     def raw_data(self) -> Any:

@@ -12,9 +12,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .backends.base import (
     AddedJob,
@@ -41,19 +40,19 @@ from .registry import QueueDefaults
 if TYPE_CHECKING:
     from .app import App
 
+J = TypeVar("J", bound="Job | None")
+
 MAX_JOB_ID_LENGTH = 256
 
 
-@dataclass(frozen=True)
-class _Call:
+class _Call(NamedTuple):
     """A backend operation a plan needs: the method of `Backend` / `SyncBackend` and its argument."""
 
     method: str
     arg: Any
 
 
-@dataclass(frozen=True)
-class _Emit:
+class _Emit(NamedTuple):
     """An in-process event a plan emits."""
 
     event: JobEvent
@@ -316,6 +315,12 @@ class Queue:
             raise InvalidJobOptions("active jobs cannot be cleaned; cancel them first")
         return (yield _Call("clean_jobs", CleanJobs(self.name, st, _seconds(older_than, "older_than"), limit)))
 
+    def _mine(self, job: J) -> J:
+        """`job` able to `wait` for its outcome through this queue."""
+        if job is not None:
+            job._source = self
+        return job
+
     def _job_from_new(self, new: NewJob, state: JobState, created_at: float | None = None) -> Job:
         created = created_at if created_at is not None else time.time()
         run_at = new.run_at
@@ -332,7 +337,7 @@ class Queue:
         Options: priority, job_id, delay, run_at, attempts, backoff, timeout, remove_on_complete,
         remove_on_fail, max_stalled. `connection` enqueues inside a caller's open transaction."""
         job: Job = await self._arun(self._plan_add(name, data, connection, options))
-        return job
+        return self._mine(job)
 
     async def aadd_bulk(self, jobs: Iterable[Mapping[str, Any]], *, connection: Any = None) -> list[str]:
         """Add many jobs in one round trip; each item is {"name", "data", **options}. Returns ids."""
@@ -342,7 +347,7 @@ class Queue:
     async def aget(self, job_id: str) -> Job | None:
         """The job with that id, or None."""
         job: Job | None = await self._arun(self._plan_get(job_id))
-        return job
+        return self._mine(job)
 
     async def acounts(self) -> dict[str, int]:
         """Counts per state: waiting delayed active completed failed."""
@@ -423,7 +428,7 @@ class Queue:
     def add(self, name: str, data: Any = None, *, connection: Any = None, **options: Any) -> Job:
         """Sync twin of `aadd`: talks to storage from the calling thread (thread-safe)."""
         job: Job = self._run(self._plan_add(name, data, connection, options))
-        return job
+        return self._mine(job)
 
     def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, connection: Any = None) -> list[str]:
         """Sync twin of `aadd_bulk`."""
@@ -433,7 +438,7 @@ class Queue:
     def get(self, job_id: str) -> Job | None:
         """Sync twin of `aget`."""
         job: Job | None = self._run(self._plan_get(job_id))
-        return job
+        return self._mine(job)
 
     def counts(self) -> dict[str, int]:
         """Sync twin of `acounts`."""

@@ -7,6 +7,7 @@ import asyncio
 import threading
 
 from hubjobs import Backoff, UnrecoverableError
+from hubjobs.backends.base import ClaimJobs
 from hubjobs.errors import RetryAfter
 from hubjobs.job import Job
 from hubjobs.worker.slots import RunningJob
@@ -30,7 +31,7 @@ async def test_async_and_sync_handlers_complete_and_hand_their_outcome_over(part
     await q.aadd("double", 2, job_id="d")
     await q.aadd("triple", 2, job_id="t")
     executor, _pacer = build_executor(parts)
-    parts.slots.held.extend(await parts.claim(2))
+    parts.slots.hold(await parts.claim(2))
     executor.start_held()
     assert set(parts.slots.running) == {"d", "t"}
     await wait_until(lambda: parts.completer.queued("q") == 2, what="both outcomes")
@@ -53,7 +54,7 @@ async def test_no_more_jobs_start_than_slots(parts: Parts) -> None:
         await parts.app.queue("q").aadd("wait", job_id=str(i))
     parts.slots.concurrency = 2
     executor, _pacer = build_executor(parts)
-    parts.slots.held.extend(await parts.claim(3))
+    parts.slots.hold(await parts.claim(3))
     executor.start_held()
     assert len(parts.slots.running) == 2 and len(parts.slots.held) == 1
     release.set()
@@ -83,9 +84,34 @@ async def test_a_timeout_fails_the_try(parts: Parts) -> None:
 
     await parts.app.queue("q").aadd("sleepy", job_id="s", timeout=0.05)
     executor, _pacer = build_executor(parts)
-    parts.slots.held.extend(await parts.claim())
+    parts.slots.hold(await parts.claim())
     executor.start_held()
     await wait_until(lambda: parts.completer.queued("q") == 1, what="the timed-out outcome")
     outcome = parts.completer.take("q", 1)[0][0]
     assert outcome.kind == "failed" and "timed out" in (outcome.error or "")
+    executor.close()
+
+
+async def test_per_queue_slots_hold_back_only_the_full_queue(parts: Parts) -> None:
+    release = asyncio.Event()
+
+    async def wait(job: Job) -> None:
+        await release.wait()
+
+    parts.app.job("q", "wait")(wait)
+    parts.app.job("q2", "wait")(wait)
+    for i in range(3):
+        await parts.app.queue("q").aadd("wait", job_id=f"q-{i}")
+    for i in range(2):
+        await parts.app.queue("q2").aadd("wait", job_id=f"q2-{i}")
+    parts.slots.concurrency, parts.slots.caps = 3, {"q": 1, "q2": 2}
+    executor, _pacer = build_executor(parts)
+    parts.slots.hold(await parts.claim(3))
+    parts.slots.hold(await parts.backend.claim_jobs(ClaimJobs("q2", "w", 2, 30.0)))
+    executor.start_held()
+    assert sorted(parts.slots.running) == ["q-0", "q2-0", "q2-1"]
+    assert [cj.job.id for cj in parts.slots.held] == ["q-1", "q-2"]
+    assert parts.slots.room("q", 0) == -2 and parts.slots.room("q2", 0) == 0
+    release.set()
+    await wait_until(lambda: parts.completer.queued("q") == 3, what="the q jobs, one at a time")
     executor.close()

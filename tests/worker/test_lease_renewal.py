@@ -17,8 +17,7 @@ async def test_lost_and_cancelled_jobs_are_acted_on(parts: Parts) -> None:
     claimed = {cj.job.id: cj for cj in await parts.claim(4)}
     parts.slots.running["run"] = RunningJob(claimed["run"].job, claimed["run"].token, None)
     parts.slots.running["lost-run"] = RunningJob(claimed["lost-run"].job, "stale", None)
-    parts.slots.held.append(claimed["held"])
-    parts.slots.held.append(ClaimedJob(claimed["lost-held"].job, "stale", 0.0))
+    parts.slots.hold([claimed["held"], ClaimedJob(claimed["lost-held"].job, "stale", 0.0)])
     await q.acancel("run")
     cancelled: list[tuple[str, str]] = []
     renewal = LeaseRenewal(parts.backend, parts.slots, 30.0, lambda rj, why: cancelled.append((rj.job.id, why)))

@@ -5,6 +5,7 @@ and hands it to the completer."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import logging
 import time
@@ -54,17 +55,34 @@ class Executor:
     # ------------------------------------------------------------ starting
 
     def start_held(self) -> None:
-        """Start claimed jobs, in claim order, while slots are free (see pacing)."""
+        """Start held jobs, in claim order, while slots are free (see pacing); with per-queue
+        slots, a job whose queue has none free waits and later jobs of other queues go first."""
         slots = self.slots
-        while slots.held and len(slots.running) < slots.concurrency and not slots.stopping:
-            self.start(slots.held.popleft())
+        if slots.caps is None:
+            while slots.held and len(slots.running) < slots.concurrency and not slots.stopping:
+                self.start(slots.held.popleft())
+            return
+        if not slots.held or slots.stopping or len(slots.running) >= slots.concurrency:
+            return
+        caps, running_in = slots.caps, slots.running_in
+        waiting: collections.deque[ClaimedJob] = collections.deque()
+        held = slots.held
+        while held and len(slots.running) < slots.concurrency:
+            cj = held.popleft()
+            if running_in.get(cj.job.queue, 0) < caps[cj.job.queue]:
+                self.start(cj)
+            else:
+                waiting.append(cj)
+        if waiting:
+            waiting.extend(held)
+            slots.held = waiting
 
     def start(self, cj: ClaimedJob) -> None:
         """Run a claimed job as a task."""
         job = cj.job.bind(self.reporter)
         spec = self.registry.handlers.get((job.queue, job.name))
         rj = RunningJob(job, cj.token, spec)
-        self.slots.running[job.id] = rj
+        self.slots.begin(rj)
         rj.task = asyncio.create_task(self._execute(rj), name=f"hubjobs-job-{job.id}")
 
     def cancel(self, rj: RunningJob, reason: str) -> None:
@@ -117,7 +135,7 @@ class Executor:
             final = isinstance(exc, (UnrecoverableError, UnknownJobName, JobCancelled))
             outcome, event = self.failure(rj, exc, trace, final=final)
         finally:
-            self.slots.running.pop(job.id, None)
+            self.slots.end(rj)
             self.start_held()
         self.completer.add(job.queue, (outcome, rj, event))
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..backends.base import Backend, ClaimedJob, ClaimJobs, WaitForJobs
 from ..errors import BackendUnavailable
 from ..events import JobEvent
-from ..pacing import Pacer
+from ..pacing import AHEAD_FACTOR, Pacer
 from .completer import Completer, Pending
 from .event_publisher import EventPublisher
 from .executor import Executor
@@ -44,6 +44,8 @@ class Producer:
         """Queues never claimed ahead (a global concurrency or a rate limit)."""
         self.reserved = 0
         """Slots reserved by claims in flight."""
+        self.reserved_in: dict[str, int] = {}
+        """The same per queue."""
 
     async def run(self, burst: bool) -> None:
         """Keep up to MAX_INFLIGHT_CYCLES finish-and-claim round trips in flight, so the worker
@@ -128,9 +130,14 @@ class Producer:
         completer = self.completer
         queued = completer.queued(queue)
         occupied = len(slots.running) + len(slots.held) + self.reserved + completer.pending_count() - queued
+        may_hold = queue not in self.limited
+        room = None
+        if slots.caps is not None:
+            room = slots.room(queue, AHEAD_FACTOR if may_hold and self.pacer.ahead else 0)
+            room = None if room is None else room - self.reserved_in.get(queue, 0)
         plan = self.pacer.plan(queued_outcomes=queued, occupied=occupied, in_flight=in_flight,
                                claiming=self.reserved > 0, claim=claim and not slots.stopping,
-                               may_hold=queue not in self.limited, finishing=completer.finishing > 0)
+                               may_hold=may_hold, finishing=completer.finishing > 0, room=room)
         if plan is None:
             return None
         return self._begin_cycle(queue, completer.take(queue, plan.outcomes), plan.claim)
@@ -139,6 +146,8 @@ class Producer:
         """Count a round trip as in flight from now (its claimed slots are reserved, its
         outcomes being sent); `_cycle` counts it down when it ends."""
         self.reserved += limit
+        if limit:
+            self.reserved_in[queue] = self.reserved_in.get(queue, 0) + limit
         if pending:
             self.completer.begin()
         return self._cycle(queue, pending, limit)
@@ -174,7 +183,9 @@ class Producer:
                 claimed = await self.backend.claim_jobs(claim_req)
         finally:
             self.reserved -= limit
-        self.slots.held.extend(claimed)  # started by the loop, which plans the next trip first
+            if limit:
+                self.reserved_in[queue] -= limit
+        self.slots.hold(claimed)  # started by the loop, which plans the next trip first
         return None if claim_req is None else len(claimed)
 
     async def _idle_wait(self) -> None:
@@ -214,7 +225,7 @@ class Producer:
         slots = self.slots
         if slots.stopping:
             return False
-        slots.held.extend(jobs)
+        slots.hold(jobs)
         self.executor.start_held()
         slots.wake.set()
         return True

@@ -29,12 +29,20 @@ class RunningJob:
 
 class Slots:
     """Running jobs (by id), claimed jobs held for a free slot (in claim order), the flag the
-    claim loop sleeps on, and the stop state."""
+    claim loop sleeps on, and the stop state.
 
-    def __init__(self, concurrency: int) -> None:
+    `concurrency` slots in all; with `caps`, each queue also has its own number of slots
+    (its per-worker concurrency) and the counts below keep each queue within them."""
+
+    def __init__(self, concurrency: int, caps: dict[str, int] | None = None) -> None:
         self.concurrency = concurrency
+        self.caps = caps
         self.running: dict[str, RunningJob] = {}
         self.held: collections.deque[ClaimedJob] = collections.deque()
+        self.running_in: dict[str, int] = {}
+        """Running jobs per queue."""
+        self.taken_in: dict[str, int] = {}
+        """Jobs per queue this worker holds or runs (claimed and not yet finished)."""
         self.wake = Wakeup()
         self.stopping = False
         self.force = False
@@ -49,10 +57,50 @@ class Slots:
             by_queue.setdefault(cj.job.queue, []).append((cj.job.id, cj.token))
         return by_queue
 
+    def hold(self, jobs: list[ClaimedJob]) -> None:
+        """Keep claimed jobs until a slot of theirs is free."""
+        self.held.extend(jobs)
+        taken = self.taken_in
+        for cj in jobs:
+            queue = cj.job.queue
+            taken[queue] = taken.get(queue, 0) + 1
+
+    def begin(self, rj: RunningJob) -> None:
+        """Count a held job as running."""
+        self.running[rj.job.id] = rj
+        queue = rj.job.queue
+        self.running_in[queue] = self.running_in.get(queue, 0) + 1
+
+    def end(self, rj: RunningJob) -> None:
+        """A running job is over: its slot is free."""
+        if self.running.pop(rj.job.id, None) is not None:
+            queue = rj.job.queue
+            self.running_in[queue] -= 1
+            self.taken_in[queue] -= 1
+
+    def room(self, queue: str, ahead_factor: int) -> int | None:
+        """How many more jobs of `queue` this worker may claim: its slots (times 1 +
+        `ahead_factor` when claiming ahead) minus the jobs it holds or runs; None without caps."""
+        if self.caps is None:
+            return None
+        return self.caps[queue] * (1 + ahead_factor) - self.taken_in.get(queue, 0)
+
     def drop_held(self, job_ids: set[str]) -> None:
         """Forget held jobs another worker owns now (they are never started here)."""
         if self.held:
-            self.held = collections.deque(cj for cj in self.held if cj.job.id not in job_ids)
+            kept: collections.deque[ClaimedJob] = collections.deque()
+            for cj in self.held:
+                if cj.job.id in job_ids:
+                    self.taken_in[cj.job.queue] -= 1
+                else:
+                    kept.append(cj)
+            self.held = kept
+
+    def pop_held(self) -> ClaimedJob:
+        """The oldest held job, no longer held (handed back on shutdown)."""
+        cj = self.held.popleft()
+        self.taken_in[cj.job.queue] -= 1
+        return cj
 
 
 @dataclass

@@ -23,6 +23,7 @@ from .event_flusher import EventFlusher
 from .event_publisher import EventPublisher
 from .executor import Executor
 from .heartbeat import HeartbeatService, worker_info
+from .history_rollup import HistoryRollup
 from .lease_renewal import LeaseRenewal
 from .ports import WorkerHost
 from .producer import Producer
@@ -49,10 +50,14 @@ class Worker:
         self.host = host
         self.queues = list(queues)
         defaults = {q: host.queue_defaults(q) for q in self.queues}
+        caps: dict[str, int] | None = None
         if concurrency is None:
-            concurrency = sum(d.concurrency or DEFAULT_CONCURRENCY for d in defaults.values())
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+            caps = {q: d.concurrency or DEFAULT_CONCURRENCY for q, d in defaults.items()}
+            concurrency = sum(caps.values())
+            if len(caps) == 1:
+                caps = None  # one queue: its slots are the worker's
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
         self.concurrency = concurrency
         self.lease = float(lease)
         self.grace = float(grace)
@@ -65,11 +70,12 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.events = EventEmitter()
         self._tally = Tally()
-        self._slots = Slots(concurrency)
+        self._slots = Slots(concurrency, caps)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started_at = time.time()
         self._stop_requested = threading.Event()
-        self._limited = {q for q, d in defaults.items() if d.concurrency is not None or d.rate_limit is not None}
+        self._limited = {q for q, d in defaults.items()
+                         if d.global_concurrency is not None or d.rate_limit is not None}
         """Queues with a global concurrency or rate limit: never claimed ahead."""
         self._extra_services: list[PeriodicService] = []
 
@@ -135,7 +141,8 @@ class Worker:
             slots.stopping = True
         threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
         events = EventPublisher(self.events, publish=self.publish)
-        completer = Completer(slots, events, self._tally)
+        history = HistoryRollup(backend)
+        completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
         executor = Executor(slots, self.host, completer, events, Reporter(backend, slots, events, loop), pacer,
                             threads, self.process_slots)
@@ -145,7 +152,7 @@ class Worker:
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
             HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
-            *self._extra_services]
+            history, *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
         for service in services:
@@ -183,7 +190,7 @@ class Worker:
             d = self.host.queue_defaults(name)
             await backend.configure_queue(ConfigureQueue(
                 name, d.rate_limit.max if d.rate_limit else None, d.rate_limit.period if d.rate_limit else None,
-                d.concurrency))
+                d.global_concurrency))
 
     # ------------------------------------------------------------ shutdown
 
@@ -210,7 +217,7 @@ class Worker:
     def _release_held(self, slots: Slots, completer: Completer) -> None:
         """Hand jobs claimed but never started back to waiting (queued as outcomes)."""
         while slots.held:
-            cj = slots.held.popleft()
+            cj = slots.pop_held()
             job = cj.job
             rj = RunningJob(job, cj.token, self.host.handlers.get((job.queue, job.name)))
             completer.outcomes.setdefault(job.queue, []).append((
