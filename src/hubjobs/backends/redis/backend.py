@@ -64,7 +64,7 @@ from ..event_batches import encode_events
 from .batching import AddCoalescer
 from .client import ScriptLane
 from .clock import ServerClock
-from .codec import CorruptJob, JobCodec, load_id, store_id
+from .codec import CorruptJob, JobCodec, load_id, store_id, unpack_fields
 from .connection import RedisClient, check_server, lane_client, make_client, translated
 from .events import FIELD, decode_entries, entries_to_keep, parse_cursor
 from .keys import QueueKeys, global_keys, queue_keys
@@ -118,6 +118,10 @@ def _is_pack_field(name: str) -> bool:
     return run % 2 == 0
 
 
+REPLICATED_OPERATIONS = frozenset({"add_job", "add_jobs", "finish_jobs"})
+"""Scripts whose writes `durability=replicated` waits for a replica to have (adds and finishes)."""
+
+
 class RedisBackend(Backend):
     """Jobs on Redis: `redis://host:port/db?prefix=NAME`, `rediss://`, `unix://` or
     `redis+cluster://host:port`. Needs Redis 7.0+ with `maxmemory-policy noeviction` (or
@@ -153,6 +157,7 @@ class RedisBackend(Backend):
         self._receivers: dict[str, JobsReceiver] = {}
         """Worker id → where its prefetched jobs go (see `WaitForJobs.receive`)."""
         self._tasks: set[asyncio.Future[None]] = set()
+        self._replicated = self.settings.durability == "replicated"
 
     def __repr__(self) -> str:
         return f"RedisBackend({self.settings.display!r}, prefix={self.settings.prefix!r})"
@@ -209,9 +214,28 @@ class RedisBackend(Backend):
             raise RuntimeError("the Redis backend is not open: call open() first")
         script = self._scripts[operation]
         with translated(what, self.settings.display, queue):
+            if self._replicated and operation in REPLICATED_OPERATIONS:
+                return await self._run_replicated(script, keys, args, what, queue)
             if lane is not None:
                 return await lane.evalsha(script.sha, script.script, keys, args)
             return await script(keys=keys, args=args)
+
+    async def _run_replicated(self, script: Any, keys: Sequence[Any], args: Sequence[Any], what: str,
+                              queue: str) -> Any:
+        """Run a script and WAIT on the same connection (a pipeline), so that the reply comes
+        only once `replicas` replicas have its writes; fewer in `wait_timeout` is an outage."""
+        need, timeout = self.settings.replicas, self.settings.wait_timeout
+        async with asyncio.timeout(timeout + self.settings.socket_timeout):
+            async with self._c.pipeline(transaction=False) as pipe:
+                await script(keys=keys, args=args, client=pipe)
+                pipe.execute_command("WAIT", need, max(1, int(timeout * 1000)))
+                result, acked = await pipe.execute()
+        if int(acked) < need:
+            raise BackendUnavailable(
+                f"Redis at {self.settings.display} did not replicate {what} on queue {queue!r} to {need} "
+                f"replica(s) within {timeout:g} s (only {acked}): the primary has it, but a failover now could "
+                "lose it (durability=replicated)")
+        return result
 
     async def _register_queue(self, queue: str) -> None:
         """Add the queue to the list of queues, once per process (concurrent callers share it)."""
@@ -316,7 +340,7 @@ class RedisBackend(Backend):
         """A job that waits now, with the lean `add_job` script; None when its id exists."""
         keys = self._keys(queue)
         layout = keys.script_keys
-        key_args = (layout[0], layout[1], layout[9])  # J, W, K
+        key_args = (layout[0], layout[1], layout[9], layout[7])  # J, W, K, M
         args = (keys.base, store_id(job.id), job.options.priority, self._codec.pack_tail(job))
         created = await self._script_on("add_job", queue, key_args, args, "adding jobs", lane)
         if created is None:
@@ -662,7 +686,7 @@ class RedisBackend(Backend):
         if _PLAIN_TEXT.fullmatch(needle) and needle not in pack.lower():
             return False  # plain ASCII is never escaped in JSON: absent from the raw text, absent
         try:
-            _created, _prio, _ms, name, _code, data = json.loads(pack)
+            _created, _prio, _ms, name, _code, data = unpack_fields(pack)
         except (ValueError, TypeError):
             return False
         if needle in str(name).lower():

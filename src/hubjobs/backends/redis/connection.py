@@ -11,6 +11,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import (
     ConnectionError as RedisConnectionError,
@@ -24,7 +25,7 @@ from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
 
-from ...errors import BackendFull, BackendUnavailable, ConfigurationError
+from ...errors import BackendFull, BackendUnavailable, ConfigurationError, HubJobsError
 from .client import PACKED_CLASSES, ScriptLane, TimedRedis
 from .settings import RedisSettings
 
@@ -33,6 +34,8 @@ log = logging.getLogger("hubjobs.redis")
 MIN_SERVER_VERSION = (7, 0)
 MAX_CONNECTIONS = 64
 CLUSTER_MAX_CONNECTIONS = 4096
+SENTINEL_MAX_CONNECTIONS = 1024
+"""redis-py's Sentinel pool does not wait for a free connection, so its bound is high."""
 """Per node: the cluster client has no waiting pool, so its bound is high."""
 _UNAVAILABLE_REPLIES = ("BUSY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY")
 
@@ -61,10 +64,29 @@ def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
     if settings.cluster:
         options["socket_timeout"] = None if blocking else settings.socket_timeout
         return RedisCluster.from_url(settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
+    if settings.sentinels:
+        return _sentinel_client(settings, options, blocking)
     pool = BlockingConnectionPool.from_url(settings.client_url, max_connections=MAX_CONNECTIONS,
                                            timeout=settings.socket_timeout, **options)
     pool.connection_class = PACKED_CLASSES.get(pool.connection_class, pool.connection_class)
     client = TimedRedis.from_pool(pool)
+    assert isinstance(client, TimedRedis)
+    client.command_timeout = None if blocking else settings.socket_timeout
+    return client
+
+
+def _sentinel_client(settings: RedisSettings, options: dict[str, Any], blocking: bool) -> TimedRedis:
+    """A client of the primary that Sentinel names: each new connection asks the Sentinels where
+    the primary is, and a connection that finds its server demoted (READONLY) or gone is dropped,
+    so after a failover the next commands reach the new primary without a restart."""
+    sentinel_options: dict[str, Any] = {"socket_connect_timeout": settings.connect_timeout,
+                                        "socket_timeout": settings.connect_timeout}
+    if settings.sentinel_password:
+        sentinel_options["password"] = settings.sentinel_password
+    sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+    client = sentinel.master_for(settings.service or "", redis_class=TimedRedis, db=settings.db,
+                                 username=settings.username, password=settings.password, ssl=settings.tls,
+                                 max_connections=SENTINEL_MAX_CONNECTIONS, **options)
     assert isinstance(client, TimedRedis)
     client.command_timeout = None if blocking else settings.socket_timeout
     return client
@@ -93,7 +115,7 @@ class translated:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  _tb: TracebackType | None) -> None:
-        if exc is None:
+        if exc is None or isinstance(exc, HubJobsError):
             return
         what = self.what if self.queue is None else f"{self.what} on queue {self.queue!r}"
         if isinstance(exc, OutOfMemoryError):
