@@ -142,8 +142,8 @@ def build_app(url: str) -> App:
         raise UnrecoverableError("cannot ever work")
 
     @app.job(QUEUE, "order", schema=OrderData)
-    async def order(job: Job) -> Any:
-        return job.data["order_id"]
+    async def order(job: Job[OrderData]) -> Any:
+        return job.data.order_id
 
     @app.job(QUEUE, "retry_fast", attempts=3, backoff=Backoff.fixed(0.05))
     async def retry_fast(job: Job) -> Any:

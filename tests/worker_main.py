@@ -1,5 +1,9 @@
 """Run a test worker process: `python -m tests.worker_main URL [--queue Q] [--concurrency N]
-[--lease S] [--grace S] [--burst] [--rate MAX/PERIOD] [--global-concurrency N] [--stop-marker PATH]`.
+[--lease S] [--grace S] [--burst] [--rate MAX/PERIOD] [--global-concurrency N]
+[--queue-concurrency N] [--stop-marker PATH]`.
+
+Without `--concurrency` the worker takes its slots from its queues' `concurrency` (set with
+`--queue-concurrency`, else the default).
 
 `--stop-marker PATH` handles SIGTERM here instead of in the Worker: it asks the worker to stop
 and, once the stop has begun, writes PATH, so a test knows the worker is shutting down."""
@@ -41,12 +45,13 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("url")
     p.add_argument("--queue", action="append")
-    p.add_argument("--concurrency", type=int, default=10)
+    p.add_argument("--concurrency", type=int, default=None)
     p.add_argument("--lease", type=float, default=30.0)
     p.add_argument("--grace", type=float, default=30.0)
     p.add_argument("--burst", action="store_true")
     p.add_argument("--rate", default=None)
     p.add_argument("--global-concurrency", type=int, default=None)
+    p.add_argument("--queue-concurrency", type=int, default=None)
     p.add_argument("--ready-file", default=None)
     p.add_argument("--stop-marker", default=None)
     args = p.parse_args(argv)
@@ -59,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
             n, period = args.rate.split("/")
             extra["rate_limit"] = (int(n), float(period))
         if args.global_concurrency:
-            extra["concurrency"] = args.global_concurrency
+            extra["global_concurrency"] = args.global_concurrency
+        if args.queue_concurrency:
+            extra["concurrency"] = args.queue_concurrency
         if extra:
             app.queue(q, **extra)
     worker = app.worker(queues, concurrency=args.concurrency, lease=args.lease, grace=args.grace,

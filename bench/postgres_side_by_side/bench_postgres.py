@@ -9,6 +9,10 @@ Per library:
 - pickup latency (add -> handler start) at a low steady rate with the worker idle between jobs:
   p50 and p99 over K jobs.
 
+Then the sync-add cell: hubjobs' sync `Queue.add` from a plain thread (psycopg's blocking
+connection, no event loop) against pgqueuer's single `enqueue` (asyncpg, awaited on its loop),
+interleaved rounds of `--sync-jobs` adds, medians and ratio.
+
     python -m bench.postgres_side_by_side.bench_postgres [--jobs 10000] [--latency-jobs 200] [--dsn ...]
 """
 
@@ -307,6 +311,40 @@ async def measure(side: Any, jobs: int, single_jobs: int, latency_jobs: int, tmp
 DSN_OF: dict[str, str] = {}
 
 
+def sync_add_cell(dsn: str, n: int, rounds: int) -> dict[str, Any]:
+    """hubjobs sync add vs pgqueuer single enqueue, interleaved rounds, fresh schemas."""
+    from bench.postgres_side_by_side.hubjobs_side import build_app
+    from bench.sync_add import interleaved, summary
+
+    schema = "bench_hubjobs_sync"
+    reset_schema(dsn, schema)
+    reset_schema(dsn, PgqueuerSide.schema)
+    app = build_app(f"{dsn}?schema={schema}")
+    q = app.queue("bench")
+    peer = PgqueuerSide(dsn, 1)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(peer.setup())
+
+    def hubjobs_adds(count: int) -> None:
+        for _ in range(count):
+            q.add("noop", None)
+
+    async def pgqueuer_adds(count: int) -> None:
+        for _ in range(count):
+            await peer.add()
+
+    try:
+        return summary(interleaved({"hubjobs (sync add)": hubjobs_adds,
+                                    "pgqueuer (enqueue)": lambda c: loop.run_until_complete(pgqueuer_adds(c))},
+                                   n, rounds), "pgqueuer (enqueue)")
+    finally:
+        loop.run_until_complete(peer.close())
+        loop.close()
+        app.close()
+        reset_schema(dsn, schema)
+        reset_schema(dsn, PgqueuerSide.schema)
+
+
 METRICS = ("enqueue_single", "enqueue_bulk", "end_to_end", "latency_p50_ms", "latency_p99_ms",
            "worker_cpu_us_per_job", "server_cpu_us_per_job")
 
@@ -334,7 +372,21 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", action="append", choices=["hubjobs", "pgqueuer", "procrastinate"])
     p.add_argument("--json-out", default=str(ROOT / "bench" / "results" / "postgres.json"))
+    p.add_argument("--sync-jobs", type=int, default=1000, help="sync single adds per library and round")
+    p.add_argument("--sync-rounds", type=int, default=5)
+    p.add_argument("--only-sync-add", action="store_true", help="run only the sync-add cell")
     args = p.parse_args()
+    from bench.sync_add import table
+
+    sync_cell = sync_add_cell(args.dsn, args.sync_jobs, args.sync_rounds)
+    print(table(sync_cell, f"PostgreSQL sync single add, {args.sync_jobs:,} adds per round, median of "
+                           f"{args.sync_rounds} interleaved rounds"))
+    print()
+    if args.only_sync_add:
+        out = Path(args.json_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"sync_add": sync_cell}, indent=2))
+        return
     sides = {"hubjobs": HubjobsSide, "pgqueuer": PgqueuerSide, "procrastinate": ProcrastinateSide}
     names = args.only or list(sides)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
@@ -357,7 +409,7 @@ def main() -> None:
     out = Path(args.json_out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"jobs": args.jobs, "concurrency": args.concurrency, "rounds": args.rounds,
-                               "server": server, "results": rows}, indent=2))
+                               "server": server, "results": rows, "sync_add": sync_cell}, indent=2))
 
     print(f"PostgreSQL {server}, {args.jobs:,} no-op jobs, one worker process each "
           f"(concurrency / batch size {args.concurrency}); medians of {args.rounds} interleaved rounds")

@@ -9,7 +9,10 @@ On one private redis-server (no persistence), library after library:
      concurrent single adds (asyncio.gather of 200, or 8 threads for synchronous libraries);
   4. Redis used_memory per queued job: `--memory-jobs` jobs of about 100 bytes of data;
   5. pickup latency (add -> handler start) at a low steady rate: p50 / p99 (2,000 jobs at 100/s by default),
-     after the other phases, in `--latency-rounds` rounds that interleave the libraries; medians of the rounds.
+     after the other phases, in `--latency-rounds` rounds that interleave the libraries; medians of the rounds;
+  6. sync single add: `--sync-jobs` adds one after another through each library's synchronous API from a
+     plain thread (no event loop), in `--sync-rounds` rounds that interleave the libraries; medians of the
+     rounds, and each library's ratio to Huey's from the same rounds.
 Writes bench/results/redis.json and redis.md (and timestamped copies) and prints the table.
 Peers run in their own venvs: `python -m bench.redis_side_by_side.setup_peers` first."""
 
@@ -189,6 +192,12 @@ class Bench:
         result["bytes_per_queued_job"] = (self.server.used_memory() - base) / self.args.memory_jobs
         return result
 
+    def sync_add(self) -> float | None:
+        """Sync single adds per second (None: no synchronous API)."""
+        self.server.reset()
+        seconds = self.driver("sync_enqueue", "--n", str(self.args.sync_jobs))["seconds"]
+        return None if seconds is None else self.args.sync_jobs / seconds
+
     def latency(self) -> tuple[float, float]:
         """Pickup latency at a low steady rate, add -> handler start: (p50, p99) in ms."""
         self.server.reset()
@@ -204,6 +213,33 @@ class Bench:
             self.stop_worker(proc)
         lat = sorted((s - a) * 1000 for _i, a, s in read_ledger(self.ledger) if a >= phase_start)
         return statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+
+
+def sync_phase(chosen: list[Library], results: list[dict[str, Any]], server: Server, work: Path,
+               args: argparse.Namespace) -> None:
+    """6: sync single adds in rounds that interleave the libraries; medians into `results`."""
+    by_name = {r["library"]: r for r in results}
+    rounds: dict[str, list[float]] = {}
+    for n in range(args.sync_rounds):
+        for lib in chosen:
+            if lib.name in by_name and "error" in by_name[lib.name]:
+                continue
+            try:
+                rate = Bench(lib, server, work, args).sync_add()
+            except Exception as exc:  # noqa: BLE001 - reported, the other libraries go on
+                print(f"sync add round {n + 1}: {lib.name} failed: {exc}", flush=True)
+                continue
+            if rate is None:
+                continue
+            rounds.setdefault(lib.name, []).append(rate)
+            print(f"sync add round {n + 1}: {lib.name} {rate:,.0f}/s", flush=True)
+    for name, rates in rounds.items():
+        row = by_name.get(name)
+        if row is None:
+            row = by_name[name] = {"library": name}
+            results.append(row)
+        row["sync_add_per_s"] = statistics.median(rates)
+        row["sync_add_rounds"] = rates
 
 
 def _fmt(value: Any, digits: int = 0) -> str:
@@ -232,7 +268,10 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
          "| cmds/job (run only) | cmds/job (bulk add) | bytes/queued job | exactly once |"),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    sync_rows = [r for r in results if r.get("sync_add_per_s")]
     for r in results:
+        if "error" not in r and "enqueue_single_per_s" not in r:
+            continue  # a run of the sync-add phase only
         if "error" in r:
             lines.append(f"| {r['library']} | error: {r['error'][:80]} |||||||||||")
             continue
@@ -243,6 +282,16 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"| {_fmt(r['commands_per_job'], 1)} | {_fmt(r['commands_per_job_processing'], 1)} "
             f"| {_fmt(r['commands_per_job_bulk_enqueue'], 2)} "
             f"| {_fmt(r['bytes_per_queued_job'])} | {_fmt(r['exactly_once'])} |")
+    if sync_rows:
+        huey = next((r["sync_add_per_s"] for r in results if r["library"] == "huey" and r.get("sync_add_per_s")),
+                    None)
+        lines += ["", (f"Sync single add from a plain thread (no event loop), {meta['sync_jobs']:,} adds per round, "
+                       f"median of {meta['sync_rounds']} interleaved rounds:"), "",
+                  "| library | sync add jobs/s | rounds | ratio to Huey |", "|---|---:|---|---:|"]
+        for r in sorted(sync_rows, key=lambda r: -r["sync_add_per_s"]):
+            ratio = "—" if not huey else f"{r['sync_add_per_s'] / huey:.2f}×"
+            rounds = ", ".join(f"{v:,.0f}" for v in r["sync_add_rounds"])
+            lines.append(f"| {r['library']} | {_fmt(r['sync_add_per_s'])} | {rounds} | {ratio} |")
     lines += ["", "Versions:", ""]
     lines += [f"- {r['library']}: {r.get('version', '?')}" for r in results]
     return "\n".join(lines) + "\n"
@@ -259,6 +308,9 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--latency-rounds", type=int, default=3, help="interleaved rounds of the latency phase")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds one worker may take for --jobs")
+    p.add_argument("--sync-jobs", type=int, default=3000, help="sync single adds per library and round")
+    p.add_argument("--sync-rounds", type=int, default=5, help="interleaved rounds of the sync-add phase")
+    p.add_argument("--only-sync-add", action="store_true", help="run only the sync-add phase")
     args = p.parse_args()
     chosen = [lib for name in args.libs.split(",") for lib in LIBRARIES if lib.name == name.strip()]
     if not chosen:
@@ -268,12 +320,12 @@ def main() -> None:
     server = Server(work)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "jobs": args.jobs,
             "memory_jobs": args.memory_jobs, "latency_jobs": args.latency_jobs, "rate": args.rate,
-            "latency_rounds": args.latency_rounds,
+            "latency_rounds": args.latency_rounds, "sync_jobs": args.sync_jobs, "sync_rounds": args.sync_rounds,
             "redis_version": server.client.info("server")["redis_version"], "cpus": os.cpu_count(),
             "python": platform.python_version()}
     results: list[dict[str, Any]] = []
     try:
-        for lib in chosen:
+        for lib in chosen if not args.only_sync_add else []:
             print(f"== {lib.name}", flush=True)
             try:
                 results.append(Bench(lib, server, work, args).run())
@@ -298,6 +350,7 @@ def main() -> None:
             r["pickup_p50_ms"] = statistics.median(p for p, _ in measured) if measured else None
             r["pickup_p99_ms"] = statistics.median(p for _, p in measured) if measured else None
             r["pickup_rounds"] = measured
+        sync_phase(chosen, results, server, work, args)
     finally:
         server.stop()
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -1,6 +1,8 @@
 """Side-by-side on SQLite: hubjobs vs Huey's SqliteHuey, one worker process each.
 
-Reports enqueue jobs/s (single add and add_bulk) and end-to-end jobs/s for N no-op jobs.
+Reports enqueue jobs/s (single add and add_bulk) and end-to-end jobs/s for N no-op jobs, and
+the sync-add cell: hubjobs' sync `Queue.add` against SqliteHuey's enqueue, single adds from a
+plain thread in interleaved rounds (`--sync-jobs` per round, `--sync-rounds`), medians and ratio.
 End-to-end: jobs are enqueued first; a marker job placed before them starts the clock once the
 worker process is running, and a marker after them stops it.
 
@@ -122,18 +124,64 @@ def bench_huey(n: int, tmp: Path) -> dict[str, Any]:
             "enqueue_single_sync": single, "enqueue_bulk": None, "end_to_end": n / (t1 - t0)}
 
 
+def sync_add_cell(tmp: Path, n: int, rounds: int) -> dict[str, Any]:
+    """hubjobs sync add vs SqliteHuey enqueue, each on a fresh file, interleaved rounds."""
+    from huey import SqliteHuey
+
+    from bench.sync_add import interleaved, summary
+    from hubjobs import App
+
+    app = App(f"sqlite:///{tmp / 'sync-hubjobs.db'}")
+
+    @app.job("bench", "noop")
+    async def noop(job: Any) -> None:
+        return None
+
+    q = app.queue("bench")
+    huey = SqliteHuey(filename=str(tmp / "sync-huey.db"), results=False)
+
+    @huey.task()
+    def huey_noop() -> None:
+        return None
+
+    def hubjobs_adds(count: int) -> None:
+        for _ in range(count):
+            q.add("noop", None)
+
+    def huey_adds(count: int) -> None:
+        for _ in range(count):
+            huey_noop()
+
+    try:
+        return summary(interleaved({"hubjobs": hubjobs_adds, "huey (SqliteHuey)": huey_adds}, n, rounds),
+                       "huey (SqliteHuey)")
+    finally:
+        app.close()
+
+
 def main() -> None:
     """Run both and print a table (and JSON with --json-out)."""
     p = argparse.ArgumentParser()
     p.add_argument("--jobs", type=int, default=10_000)
     p.add_argument("--json-out", default=str(ROOT / "bench" / "results" / "sqlite.json"))
+    p.add_argument("--sync-jobs", type=int, default=2000, help="sync single adds per library and round")
+    p.add_argument("--sync-rounds", type=int, default=5)
+    p.add_argument("--only-sync-add", action="store_true", help="run only the sync-add cell")
     args = p.parse_args()
+    from bench.sync_add import table
+
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        rows = [bench_hubjobs(args.jobs, tmp), bench_huey(args.jobs, tmp)]
+        sync_cell = sync_add_cell(tmp, args.sync_jobs, args.sync_rounds)
+        rows = [] if args.only_sync_add else [bench_hubjobs(args.jobs, tmp), bench_huey(args.jobs, tmp)]
     out = Path(args.json_out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"jobs": args.jobs, "results": rows}, indent=2))
+    out.write_text(json.dumps({"jobs": args.jobs, "results": rows, "sync_add": sync_cell}, indent=2))
+    print(table(sync_cell, f"SQLite sync single add from a plain thread, {args.sync_jobs:,} adds per round, "
+                           f"median of {args.sync_rounds} interleaved rounds"))
+    print()
+    if not rows:
+        return
 
     def f(v: float | None) -> str:
         return "-" if v is None else f"{v:,.0f}"

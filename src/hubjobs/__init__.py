@@ -10,8 +10,10 @@ from .errors import (
     InvalidJobData,
     InvalidJobOptions,
     JobCancelled,
+    JobFailed,
     JobNotFound,
     JobTimeoutError,
+    ResultTimeout,
     RetryAfter,
     UnknownJobName,
     UnknownQueue,
@@ -22,11 +24,12 @@ from .job import Job, JobOptions, JobState, Priority
 from .queue import Queue
 from .registry import RateLimit
 from .retention import Retention
+from .task import Task
 from .worker import Worker
 
 __all__ = [
     "App", "Backoff", "BackendFull", "BackendUnavailable", "ConfigurationError", "HubJobsError", "InvalidJobData",
-    "InvalidJobOptions", "Job", "JobCancelled", "JobEvent", "JobNotFound", "JobOptions", "JobState",
-    "JobTimeoutError", "Priority", "Queue", "RateLimit", "Retention", "RetryAfter", "UnknownJobName",
+    "InvalidJobOptions", "Job", "JobCancelled", "JobFailed", "JobEvent", "JobNotFound", "JobOptions", "JobState",
+    "JobTimeoutError", "Priority", "Queue", "RateLimit", "ResultTimeout", "Retention", "RetryAfter", "Task", "UnknownJobName",
     "UnknownQueue", "UnrecoverableError", "Worker",
 ]

@@ -6,28 +6,31 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel
 
-from .backends.base import Backend
-from .backends.registry import create_backend, resolve_url
+from .backends.base import Backend, SyncBackend
+from .backends.registry import create_backend, create_sync_backend, resolve_url
 from .backoff import CustomStrategy
 from .errors import ConfigurationError, UnknownQueue
-from .job import JobOptions
+from .job import Job, JobOptions
 from .payload import PayloadLimits
 from .portal import Portal
 from .queue import Queue
 from .registry import Handler, HandlerSpec, QueueDefaults, RateLimit, make_handler_spec
 from .scheduling.declare import build_schedule, check_redeclaration
 from .scheduling.spec import DEFAULT_MAX_LATENESS, ScheduleSpec
+from .task import Task
 
 if TYPE_CHECKING:
     from .worker import Worker
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+SM = TypeVar("SM", bound=BaseModel)
+R = TypeVar("R")
 
-_QUEUE_LIMIT_KEYS = ("rate_limit", "concurrency")
+_QUEUE_LIMIT_KEYS = ("rate_limit", "concurrency", "global_concurrency")
 
 
 class App:
@@ -47,6 +50,8 @@ class App:
         self._backends: dict[int, tuple[asyncio.AbstractEventLoop, Backend | asyncio.Future[Backend]]] = {}
         self._lock = threading.Lock()
         self._portal: Portal | None = None
+        self._sync: SyncBackend | None = None
+        self._sync_checked = False
         self.worker_hooks: list[Callable[[Worker], None]] = []
         self.admin_settings: Any = None
         """An `hubjobs.admin.settings.AdminSettings` the dashboard uses when none is given (so
@@ -59,7 +64,8 @@ class App:
 
     def queue(self, name: str, **defaults: Any) -> Queue:
         """The queue `name`, declaring or updating its defaults: attempts, backoff, priority,
-        timeout, remove_on_complete, remove_on_fail, max_stalled, rate_limit, concurrency."""
+        timeout, remove_on_complete, remove_on_fail, max_stalled, rate_limit, concurrency (slots
+        per worker), global_concurrency (a cap across every worker)."""
         if not isinstance(name, str) or not name or any(ch in name for ch in "{}/\\\n\r\t "):
             raise ConfigurationError(f"queue name must be a non-empty string without braces, slashes or spaces, "
                                      f"got {name!r}")
@@ -72,13 +78,15 @@ class App:
         base = existing.defaults if existing is not None else QueueDefaults()
         option_values = {k: v for k, v in defaults.items() if k not in _QUEUE_LIMIT_KEYS}
         concurrency = defaults.get("concurrency", base.concurrency)
-        if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
-                                        or concurrency < 1):
-            raise ConfigurationError(f"queue {name!r}: concurrency must be an integer >= 1, got {concurrency!r}")
+        global_concurrency = defaults.get("global_concurrency", base.global_concurrency)
+        for key, value in (("concurrency", concurrency), ("global_concurrency", global_concurrency)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigurationError(f"queue {name!r}: {key} must be an integer >= 1, got {value!r}")
         qd = QueueDefaults(
             options=base.options.merged(**option_values),
             rate_limit=RateLimit.from_value(defaults["rate_limit"]) if "rate_limit" in defaults else base.rate_limit,
             concurrency=concurrency,
+            global_concurrency=global_concurrency,
         )
         if existing is not None:
             existing.defaults = qd
@@ -86,6 +94,10 @@ class App:
         q = Queue(self, name, qd)
         self.queues[name] = q
         return q
+
+    def queue_defaults(self, name: str) -> QueueDefaults:
+        """The defaults and limits of a declared queue (UnknownQueue naming it otherwise)."""
+        return self.get_queue(name).defaults
 
     def get_queue(self, name: str) -> Queue:
         """A declared queue, or UnknownQueue naming it."""
@@ -95,28 +107,49 @@ class App:
             known = ", ".join(sorted(self.queues)) or "none declared"
             raise UnknownQueue(f"unknown queue {name!r} (known: {known})") from None
 
+    @overload
+    def job(self, queue: str, name: str | None = None, *, process: Literal[False] = False,
+            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Job[SM]], R]], Task[P, SM, R]]: ...
+
+    @overload
+    def job(self, queue: str, name: str | None = None, *, process: Literal[True],
+            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+
+    @overload
+    def job(self, queue: str, name: str | None = None, *, process: bool,
+            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+
+    @overload
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: type[BaseModel] | None = None, **options: Any) -> Callable[[F], F]:
+            schema: None = None, **options: Any) -> Callable[[Callable[..., R]], Task[..., Any, R]]: ...
+
+    def job(self, queue: str, name: str | None = None, *, process: bool = False,
+            schema: Any = None, **options: Any) -> Callable[[Callable[..., Any]], Task[Any, Any, Any]]:
         """Register the decorated function as the handler of job `name` (default: the function's
         name) on `queue`. Options: attempts, backoff, priority, timeout, remove_on_complete,
         remove_on_fail, max_stalled; `process=True` runs it in a child process; `schema` is a
-        pydantic model checked when a job is added."""
+        pydantic model checked when a job is added, and the handler's `job.data` is an instance of it.
+
+        Returns a `Task`: calling it calls the function; `task.enqueue(...)` / `aenqueue(...)` add
+        jobs typed by the schema (the model, or its fields as keyword arguments)."""
         unknown = set(options) - set(JobOptions.__dataclass_fields__)
         if unknown:
             raise ConfigurationError(f"job options unknown: {sorted(unknown)}")
 
-        def register(fn: F) -> F:
-            job_name = name or fn.__name__
+        def register(fn: Callable[..., Any]) -> Task[Any, Any, Any]:
+            handler = fn.fn if isinstance(fn, Task) else fn
+            job_name = name or handler.__name__
             self.queue(queue)
             self.handlers[(queue, job_name)] = make_handler_spec(
-                queue, job_name, fn, process=process, schema=schema, overrides=options)
-            return fn
+                queue, job_name, handler, process=process, schema=schema, overrides=options)
+            return Task(self, queue, job_name, handler, schema)
 
         return register
 
-    def add_handler(self, queue: str, name: str, fn: Handler, **kwargs: Any) -> None:
-        """Non-decorator form of `job`."""
-        self.job(queue, name, **kwargs)(fn)
+    def add_handler(self, queue: str, name: str, fn: Handler, **kwargs: Any) -> Task[..., Any, Any]:
+        """Non-decorator form of `job`; returns the Task."""
+        register: Callable[[Handler], Task[..., Any, Any]] = self.job(queue, name, **kwargs)
+        return register(fn)
 
     def job_names(self, queue: str) -> set[str]:
         """Job names with a handler on `queue`."""
@@ -199,12 +232,25 @@ class App:
                 self._portal = Portal()
             return self._portal
 
-    def sync_backend(self) -> Backend:
-        """The portal loop's opened backend (for sync calls that need the object itself)."""
-        return self.portal.call(self.backend())
+    def sync_backend(self) -> SyncBackend | None:
+        """The opened sync twin of the backend, which sync calls use from their own thread (one
+        per App, shared by every thread, opened once); None for a backend without one."""
+        if self._sync_checked:
+            return self._sync
+        with self._lock:
+            if not self._sync_checked:
+                twin = create_sync_backend(self.url)
+                if twin is not None:
+                    twin.open()
+                self._sync, self._sync_checked = twin, True
+        return self._sync
 
     def close(self) -> None:
-        """Close the sync portal and its backend."""
+        """Close the sync backend, the sync portal and the portal's backend."""
+        with self._lock:
+            twin, self._sync, self._sync_checked = self._sync, None, False
+        if twin is not None:
+            twin.close()
         if self._portal is not None:
             try:
                 self._portal.call(self.aclose(), timeout=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HubJobsError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -81,3 +83,17 @@ class RetryAfter(HubJobsError):
     def __init__(self, delay: float, message: str | None = None) -> None:
         super().__init__(message or f"retry after {delay:g} s")
         self.delay = max(0.0, float(delay))
+
+
+class JobFailed(HubJobsError):
+    """The job a caller waited for failed for good: `error` is its failure reason, `job` the
+    failed Job (its `errors` hold every try's message and stack trace)."""
+
+    def __init__(self, message: str, *, error: str | None, job: Any) -> None:
+        super().__init__(message)
+        self.error = error
+        self.job = job
+
+
+class ResultTimeout(HubJobsError, TimeoutError):
+    """Waiting for a job's result took longer than the caller's timeout (the job is untouched)."""

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,3 +67,20 @@ class EventEmitter:
                 raise
             except Exception:
                 log.exception("listener %r for %s failed", fn, event.name)
+
+    def emit_sync(self, event: JobEvent, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        """Call every listener from this thread (sync code); an async listener's coroutine is
+        handed to `run` (the App's background loop), which waits for it."""
+        for fn in [*self._listeners.get(event.name, ()), *self._listeners.get("*", ())]:
+            try:
+                res = fn(event)
+                if inspect.iscoroutine(res):
+                    run(res)
+                elif inspect.isawaitable(res):
+                    run(_awaited(res))
+            except Exception:
+                log.exception("listener %r for %s failed", fn, event.name)
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast
+
+from typing_extensions import TypeVar
 
 from .backoff import Backoff
-from .errors import InvalidJobOptions
+from .errors import InvalidJobOptions, InvalidJobState
 from .limits import MAX_ATTEMPTS, MAX_COUNT, MAX_PRIORITY, MIN_PRIORITY, check_int, check_seconds
 from .retention import DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, Retention
 
@@ -148,15 +151,28 @@ def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+T = TypeVar("T", default=Any)
+"""The type of a job's data: `Any` (the stored JSON) unless its handler declares a schema."""
+
+_NO_MODEL: Any = object()
+
+
 @dataclass
-class Job:
+class Job(Generic[T]):
     """One job: its identity, data, state and outcome. Times are epoch seconds (`*_ts`)
-    with datetime properties (`created_at`, ...)."""
+    with datetime properties (`created_at`, ...).
+
+    `data` is the stored JSON, or for a handler declared with `schema=` (and the Job a typed
+    task's `enqueue` returns) the validated model instance: `Job[Greet]` reads `job.data.who`.
+    `raw_data` is always the stored JSON."""
 
     id: str
     queue: str
     name: str
-    data: Any
+    data: T
     state: JobState
     options: JobOptions = field(default_factory=JobOptions)
     attempts_made: int = 0
@@ -172,6 +188,56 @@ class Job:
     worker_id: str | None = None
     cancel_requested: bool = False
     _reporter: JobReporter | None = field(default=None, repr=False, compare=False)
+    _stored_data: Any = field(default=_NO_MODEL, repr=False, compare=False)
+    _source: Any = field(default=None, repr=False, compare=False)
+    """The Queue that returned this job (for `wait` / `await_result`); None for other jobs."""
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the job finishes: its result, or JobFailed carrying the error; ResultTimeout
+        after `timeout` seconds, leaving the job untouched. Fed by the queue's event stream (see
+        `hubjobs.results`); works on the Job that `add`, `get` and a task's `enqueue` return."""
+        from .results import await_outcome
+
+        source = self._waitable()
+        return source.app.portal.call(await_outcome(source, self.id, timeout))
+
+    async def await_result(self, timeout: float | None = None) -> Any:
+        """Async twin of `wait`."""
+        from .results import await_outcome
+
+        return await await_outcome(self._waitable(), self.id, timeout)
+
+    def _waitable(self) -> Any:
+        if self._source is None:
+            raise InvalidJobState(f"job {self.id!r} was not returned by a queue (add, get or enqueue): "
+                                  f"use app.queue({self.queue!r}).get(id) to wait for it")
+        return self._source
+
+    @property
+    def raw_data(self) -> Any:
+        """The job's data as stored (JSON), also when `data` is a validated model."""
+        return self.data if self._stored_data is _NO_MODEL else self._stored_data
+
+    def with_model(self, schema: type[BaseModel]) -> Job[Any]:
+        """Make `data` an instance of `schema` validated from the stored JSON (in place); returns
+        the job. Raises InvalidJobData naming the field when the stored data does not fit."""
+        from .payload import validate_model
+
+        raw = self.raw_data
+        self.data = cast(T, validate_model(schema, raw, job_name=self.name))
+        self._stored_data = raw
+        return self
+
+    @contextmanager
+    def validated(self, schema: type[BaseModel]) -> Iterator[Job[Any]]:
+        """`data` as an instance of `schema` inside the block (while a handler runs), the stored
+        JSON again after it: events and outcomes always carry JSON."""
+        self.with_model(schema)
+        try:
+            yield self
+        finally:
+            self.data = self._stored_data
+            self._stored_data = _NO_MODEL
 
     @property
     def priority(self) -> int:
@@ -259,7 +325,7 @@ class Job:
             "id": self.id,
             "queue": self.queue,
             "name": self.name,
-            "data": self.data,
+            "data": self.raw_data,
             "state": self.state.value,
             "priority": self.priority,
             "attempts_made": self.attempts_made,

@@ -64,7 +64,8 @@ class Pacer:
         return AHEAD_FACTOR * self.concurrency if self.claim_ahead and quick else 0
 
     def plan(self, *, queued_outcomes: int, occupied: int, in_flight: int, claiming: bool,
-             claim: bool, may_hold: bool = True, finishing: bool = False) -> CyclePlan | None:
+             claim: bool, may_hold: bool = True, finishing: bool = False,
+             room: int | None = None) -> CyclePlan | None:
         """The next round trip for one queue, or None to wait.
 
         queued_outcomes: outcomes of this queue waiting to be sent; occupied: jobs running or
@@ -73,7 +74,10 @@ class Pacer:
         claiming from this queue is wanted now; may_hold: whether this queue's jobs may be
         claimed ahead (not for a queue with a global concurrency or a rate limit, whose budget
         held jobs would take from other workers); finishing: whether a trip in flight carries
-        outcomes (then this one carries none, so outcomes are applied in the order jobs ended)."""
+        outcomes (then this one carries none, so outcomes are applied in the order jobs ended);
+        room: when the queue has slots of its own in this worker, how many more of its jobs it
+        may claim (its slots, and claim-ahead allowance, minus its jobs held, running or
+        being claimed)."""
         if in_flight >= MAX_INFLIGHT_CYCLES:
             return None
         ahead = self.ahead if may_hold else 0
@@ -82,6 +86,8 @@ class Pacer:
         # the trip applies its outcomes before it claims: their slots are free for it
         free = self.concurrency + ahead - occupied - (queued_outcomes - outcomes)
         limit = min(free, cap) if claim and not claiming and free > 0 else 0
+        if room is not None:
+            limit = max(0, min(limit, room))
         if not in_flight:
             least = 1
         elif ahead and not limit:  # outcomes alone go as a full batch, beside the claim

@@ -90,14 +90,30 @@ def parse_data_argument(raw: str) -> Any:
 def validate_schema(schema: type[BaseModel], data: Any, *, job_name: str) -> Any:
     """Check data against a pydantic model; the error names the field in plain words. Returns the
     data as given."""
+    validate_model(schema, data, job_name=job_name)
+    return data
+
+
+def validate_model(schema: type[BaseModel], data: Any, *, job_name: str) -> BaseModel:
+    """`data` as an instance of `schema` (an instance is returned as is); InvalidJobData names the
+    field in plain words when it does not fit."""
+    if isinstance(data, schema):
+        return data
     try:
-        schema.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         problems = exc.errors()
         field, text = describe_problem(schema, problems[0])
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise InvalidJobData(f"job {job_name!r}: {text}{more}", field=field) from None
-    return data
+
+
+def model_to_data(value: Any) -> Any:
+    """Job data given as a pydantic model, as the JSON it is stored as (by alias, so the model
+    validates it back); anything else unchanged."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return value
 
 
 def describe_problem(schema: type[BaseModel], problem: Any) -> tuple[str, str]:

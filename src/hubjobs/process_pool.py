@@ -29,6 +29,7 @@ class ChildJob:
         self.name: str = job["name"]
         self.queue: str = job["queue"]
         self.data: Any = job["data"]
+        self.raw_data: Any = job["data"]
         self.attempts_made: int = job["attempts_made"]
         self.max_attempts: int = job.get("max_attempts", 1)
         self.progress: Any = None

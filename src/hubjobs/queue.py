@@ -1,15 +1,22 @@
-"""Queue: the producer and admin operations of one queue, async (`a*`) and sync twins."""
+"""Queue: the producer and admin operations of one queue, async (`a*`) and sync twins.
+
+Each operation is written once, as a plan (`_Plan`): a generator that yields the backend calls
+it needs (`_Call`, named like the `Backend`/`SyncBackend` methods) and the events it emits, and
+returns the result. The async twin runs a plan on the loop's `Backend`; the sync twin runs the
+same plan on the App's `SyncBackend` from the caller's thread (no event loop involved), so
+validation, checks and results are the same both ways."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .backends.base import (
+    AddedJob,
     AddJobs,
     CleanJobs,
     DrainQueue,
@@ -27,13 +34,31 @@ from .errors import InvalidJobData, InvalidJobOptions, JobNotFound, UnknownJobNa
 from .events import EventEmitter, JobEvent, Listener
 from .job import Job, JobOptions, JobState
 from .limits import check_data_text, check_epoch, check_identifier, check_seconds
-from .payload import encode_data, validate_schema
+from .payload import encode_data, model_to_data, validate_schema
 from .registry import QueueDefaults
 
 if TYPE_CHECKING:
     from .app import App
 
+J = TypeVar("J", bound="Job | None")
+
 MAX_JOB_ID_LENGTH = 256
+
+
+class _Call(NamedTuple):
+    """A backend operation a plan needs: the method of `Backend` / `SyncBackend` and its argument."""
+
+    method: str
+    arg: Any
+
+
+class _Emit(NamedTuple):
+    """An in-process event a plan emits."""
+
+    event: JobEvent
+
+
+_Plan = Generator["_Call | _Emit", Any, Any]
 
 
 def _seconds(value: float | timedelta | None, what: str) -> float:
@@ -73,6 +98,7 @@ class Queue:
         self.name = name
         self.defaults = defaults
         self.events = EventEmitter()
+        self._handler_options: dict[str, tuple[JobOptions, Any, JobOptions]] = {}
 
     def __repr__(self) -> str:
         return f"Queue({self.name!r})"
@@ -85,13 +111,20 @@ class Queue:
 
     def options_for(self, name: str, **overrides: Any) -> JobOptions:
         """Effective options of a job: queue defaults, then handler options, then the call's."""
-        options = self.defaults.options
+        base = self.defaults.options
         spec = self.app.handlers.get((self.name, name))
+        options = base
         if spec is not None and spec.overrides:
-            options = options.merged(**spec.overrides)
-        if all(v is None for v in overrides.values()):
-            return options
-        return options.merged(**overrides)
+            known = self._handler_options.get(name)
+            if known is not None and known[0] is base and known[1] is spec:
+                options = known[2]
+            else:  # merged once per (queue defaults, handler) pair: jobs then share one options value
+                options = base.merged(**spec.overrides)
+                self._handler_options[name] = (base, spec, options)
+        for value in overrides.values():
+            if value is not None:
+                return options.merged(**overrides)
+        return options
 
     def build_job(self, name: str, data: Any = None, *, priority: int | None = None,
                   job_id: str | None = None, delay: float | timedelta | None = None,
@@ -102,6 +135,7 @@ class Queue:
         if not isinstance(name, str) or not name:
             raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}", field="name")
         check_identifier(name, "name", "job name")
+        data = model_to_data(data)
         spec = self.app.handlers.get((self.name, name))
         known = self.app.job_names(self.name) if spec is None else None
         if known and name not in known:
@@ -122,24 +156,8 @@ class Queue:
         return NewJob(id=job_id or os.urandom(16).hex(), name=name, data_json=data_json, options=options,
                       delay=_seconds(delay, "delay"), run_at=_epoch(run_at))
 
-    # ------------------------------------------------------------ async API
-
-    async def aadd(self, name: str, data: Any = None, *, connection: Any = None, **options: Any) -> Job:
-        """Add a job; returns it (or the existing job when `job_id` already exists).
-
-        Options: priority, job_id, delay, run_at, attempts, backoff, timeout, remove_on_complete,
-        remove_on_fail, max_stalled. `connection` enqueues inside a caller's open transaction."""
-        new = self.build_job(name, data, **options)
-        added = await self._add([new], connection)
-        if added[0].created:
-            return self._job_from_new(new, added[0].state, added[0].created_at)
-        job = await self.aget(new.id)
-        if job is None:  # removed at once by a racing admin; report what was added
-            return self._job_from_new(new, added[0].state)
-        return job
-
-    async def aadd_bulk(self, jobs: Iterable[Mapping[str, Any]], *, connection: Any = None) -> list[str]:
-        """Add many jobs in one round trip; each item is {"name", "data", **options}. Returns ids."""
+    def build_jobs(self, jobs: Iterable[Mapping[str, Any]]) -> list[NewJob]:
+        """`build_job` for each item of an add_bulk ({"name", "data", **options}); errors name the item."""
         built = []
         for i, item in enumerate(jobs):
             spec = dict(item)
@@ -154,19 +172,135 @@ class Queue:
                 raise InvalidJobData(f"add_bulk item {i}: {exc}", field=exc.field) from None
             except (InvalidJobOptions, UnknownJobName) as exc:
                 raise type(exc)(f"add_bulk item {i}: {exc}") from None
+        return built
+
+    # ------------------------------------------------------------ running plans
+
+    async def _arun(self, plan: _Plan) -> Any:
+        """Run a plan on this event loop's backend."""
+        backend = await self.app.backend()
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, _Call):
+                    step = plan.send(await getattr(backend, step.method)(step.arg))
+                else:
+                    await self.events.emit(step.event)
+                    step = plan.send(None)
+        except StopIteration as done:
+            return done.value
+
+    def _run(self, plan: _Plan) -> Any:
+        """Run a plan from the caller's thread on the App's sync backend (a backend without a
+        sync twin runs it on the App's background loop instead)."""
+        backend = self.app.sync_backend()
+        if backend is None:
+            return self.app.portal.call(self._arun(plan))
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, _Call):
+                    step = plan.send(getattr(backend, step.method)(step.arg))
+                else:
+                    self.events.emit_sync(step.event, self.app.portal.call)
+                    step = plan.send(None)
+        except StopIteration as done:
+            return done.value
+
+    # ------------------------------------------------------------ plans (one per operation)
+
+    def _plan_add(self, name: str, data: Any, connection: Any, options: dict[str, Any]) -> _Plan:
+        new = self.build_job(name, data, **options)
+        added = yield from self._plan_store([new], connection)
+        if added[0].created or connection is not None:
+            return self._job_from_new(new, added[0].state, added[0].created_at)
+        job = yield _Call("get_job", JobRef(self.name, new.id))
+        if job is None:  # removed at once by a racing admin; report what was added
+            return self._job_from_new(new, added[0].state)
+        return job
+
+    def _plan_add_bulk(self, jobs: Iterable[Mapping[str, Any]], connection: Any) -> _Plan:
+        built = self.build_jobs(jobs)
         if not built:
             return []
-        added = await self._add(built, connection)
+        added = yield from self._plan_store(built, connection)
         return [a.id for a in added]
 
-    async def _add(self, jobs: list[NewJob], connection: Any) -> list[Any]:
-        backend = await self.app.backend()
-        added = await backend.add_jobs(AddJobs(self.name, jobs, connection))
+    def _plan_store(self, jobs: list[NewJob], connection: Any) -> Generator[_Call | _Emit, Any, list[AddedJob]]:
+        added: list[AddedJob] = yield _Call("add_jobs", AddJobs(self.name, jobs, connection))
         if self.events.has_listeners("waiting") or self.events.has_listeners("delayed"):
             for a in added:
                 if a.created:
-                    await self.events.emit(JobEvent(a.state.value, self.name, a.id))
+                    yield _Emit(JobEvent(a.state.value, self.name, a.id))
         return added
+
+    def _plan_require(self, job_id: str) -> Generator[_Call | _Emit, Any, Job]:
+        job: Job | None = yield _Call("get_job", JobRef(self.name, job_id))
+        if job is None:
+            raise JobNotFound(f"no job {job_id!r} in queue {self.name!r}")
+        return job
+
+    def _plan_get(self, job_id: str) -> _Plan:
+        return (yield _Call("get_job", JobRef(self.name, job_id)))
+
+    def _plan_call(self, method: str, arg: Any) -> _Plan:
+        return (yield _Call(method, arg))
+
+    def _plan_retry(self, job_id: str) -> _Plan:
+        job = yield from self._plan_require(job_id)
+        done = yield _Call("retry_failed", RetryFailed(self.name, [job_id]))
+        if not done:
+            raise InvalidJobOptions(f"job {job_id!r} is {job.state.value}, only failed jobs can be retried")
+        return (yield from self._plan_require(job_id))
+
+    def _plan_retry_all(self, limit: int) -> _Plan:
+        return len((yield _Call("retry_failed", RetryFailed(self.name, None, limit))))
+
+    def _plan_remove(self, job_id: str) -> _Plan:
+        job = yield from self._plan_require(job_id)
+        if job.state == JobState.ACTIVE:
+            raise InvalidJobOptions(f"job {job_id!r} is active; cancel it first, then remove it")
+        removed = bool((yield _Call("remove_jobs", JobIds(self.name, [job_id]))))
+        if removed:
+            yield _Emit(JobEvent("removed", self.name, job_id))
+        return removed
+
+    def _plan_promote(self, job_id: str) -> _Plan:
+        job = yield from self._plan_require(job_id)
+        if not (yield _Call("promote_jobs", JobIds(self.name, [job_id]))):
+            raise InvalidJobOptions(f"job {job_id!r} is {job.state.value}, only delayed jobs can be promoted")
+        return (yield from self._plan_require(job_id))
+
+    def _plan_cancel(self, job_id: str) -> _Plan:
+        job = yield from self._plan_require(job_id)
+        if job.state != JobState.ACTIVE:
+            raise InvalidJobOptions(f"job {job_id!r} is {job.state.value}, only active jobs can be cancelled")
+        return bool((yield _Call("cancel_jobs", JobIds(self.name, [job_id]))))
+
+    def _plan_jobs(self, state: JobState | str, offset: int, limit: int) -> _Plan:
+        if offset < 0 or limit < 0:
+            raise InvalidJobOptions("offset and limit must be >= 0")
+        return (yield _Call("list_jobs", ListJobs(self.name, _state(state), offset, limit)))
+
+    def _plan_search(self, text: str, state: JobState | str | None, limit: int) -> _Plan:
+        st = None if state is None else _state(state)
+        return (yield _Call("search_jobs", SearchJobs(self.name, text, st, limit)))
+
+    def _plan_is_paused(self) -> _Plan:
+        settings: QueueSettings = yield _Call("get_queue_settings", self.name)
+        return settings.paused
+
+    def _plan_clean(self, state: JobState | str, older_than: float | timedelta, limit: int) -> _Plan:
+        st = _state(state)
+        if st == JobState.ACTIVE:
+            raise InvalidJobOptions("active jobs cannot be cleaned; cancel them first")
+        return (yield _Call("clean_jobs", CleanJobs(self.name, st, _seconds(older_than, "older_than"), limit)))
+
+    def _mine(self, job: J) -> J:
+        """`job` able to `wait` for its outcome through this queue."""
+        if job is not None:
+            job._source = self
+        return job
 
     def _job_from_new(self, new: NewJob, state: JobState, created_at: float | None = None) -> Job:
         created = created_at if created_at is not None else time.time()
@@ -176,177 +310,186 @@ class Queue:
         return Job(id=new.id, queue=self.name, name=new.name, data=json.loads(new.data_json), state=state,
                    options=new.options, created_ts=created, run_at_ts=run_at)
 
+    # ------------------------------------------------------------ async API
+
+    async def aadd(self, name: str, data: Any = None, *, connection: Any = None, **options: Any) -> Job:
+        """Add a job; returns it (or the existing job when `job_id` already exists).
+
+        Options: priority, job_id, delay, run_at, attempts, backoff, timeout, remove_on_complete,
+        remove_on_fail, max_stalled. `connection` enqueues inside a caller's open transaction."""
+        job: Job = await self._arun(self._plan_add(name, data, connection, options))
+        return self._mine(job)
+
+    async def aadd_bulk(self, jobs: Iterable[Mapping[str, Any]], *, connection: Any = None) -> list[str]:
+        """Add many jobs in one round trip; each item is {"name", "data", **options}. Returns ids."""
+        ids: list[str] = await self._arun(self._plan_add_bulk(jobs, connection))
+        return ids
+
     async def aget(self, job_id: str) -> Job | None:
         """The job with that id, or None."""
-        return await (await self.app.backend()).get_job(JobRef(self.name, job_id))
-
-    async def _require(self, job_id: str) -> Job:
-        job = await self.aget(job_id)
-        if job is None:
-            raise JobNotFound(f"no job {job_id!r} in queue {self.name!r}")
-        return job
+        job: Job | None = await self._arun(self._plan_get(job_id))
+        return self._mine(job)
 
     async def acounts(self) -> dict[str, int]:
         """Counts per state: waiting delayed active completed failed."""
-        return await (await self.app.backend()).count_jobs(self.name)
+        counts: dict[str, int] = await self._arun(self._plan_call("count_jobs", self.name))
+        return counts
 
     async def ajobs(self, state: JobState | str = JobState.WAITING, offset: int = 0, limit: int = 100) -> list[Job]:
         """Jobs in a state: run order for waiting/delayed/active, newest first for finished."""
-        if offset < 0 or limit < 0:
-            raise InvalidJobOptions("offset and limit must be >= 0")
-        return await (await self.app.backend()).list_jobs(ListJobs(self.name, _state(state), offset, limit))
+        jobs: list[Job] = await self._arun(self._plan_jobs(state, offset, limit))
+        return jobs
 
     async def asearch(self, text: str, state: JobState | str | None = None, limit: int = 50) -> list[Job]:
         """Jobs whose id, name, data or failure reason contains `text`."""
-        st = None if state is None else _state(state)
-        return await (await self.app.backend()).search_jobs(SearchJobs(self.name, text, st, limit))
+        jobs: list[Job] = await self._arun(self._plan_search(text, state, limit))
+        return jobs
 
     async def alogs(self, job_id: str) -> list[LogLine]:
         """A job's log lines, oldest first."""
-        return await (await self.app.backend()).get_logs(JobRef(self.name, job_id))
+        lines: list[LogLine] = await self._arun(self._plan_call("get_logs", JobRef(self.name, job_id)))
+        return lines
 
     async def aretry(self, job_id: str) -> Job:
         """Send one failed job back to waiting with fresh attempts."""
-        job = await self._require(job_id)
-        done = await (await self.app.backend()).retry_failed(RetryFailed(self.name, [job_id]))
-        if not done:
-            raise InvalidJobOptions(f"job {job_id!r} is {job.state.value}, only failed jobs can be retried")
-        return await self._require(job_id)
+        job: Job = await self._arun(self._plan_retry(job_id))
+        return job
 
     async def aretry_all_failed(self, limit: int = 100_000) -> int:
         """Send every failed job back to waiting; returns how many."""
-        return len(await (await self.app.backend()).retry_failed(RetryFailed(self.name, None, limit)))
+        n: int = await self._arun(self._plan_retry_all(limit))
+        return n
 
     async def aremove(self, job_id: str) -> bool:
         """Remove a job that is not active (True if removed)."""
-        job = await self._require(job_id)
-        if job.state == JobState.ACTIVE:
-            raise InvalidJobOptions(f"job {job_id!r} is active; cancel it first, then remove it")
-        removed = bool(await (await self.app.backend()).remove_jobs(JobIds(self.name, [job_id])))
-        if removed:
-            await self.events.emit(JobEvent("removed", self.name, job_id))
+        removed: bool = await self._arun(self._plan_remove(job_id))
         return removed
 
     async def apromote(self, job_id: str) -> Job:
         """Run a delayed job now."""
-        job = await self._require(job_id)
-        if not await (await self.app.backend()).promote_jobs(JobIds(self.name, [job_id])):
-            raise InvalidJobOptions(f"job {job_id!r} is {job.state.value}, only delayed jobs can be promoted")
-        return await self._require(job_id)
+        job: Job = await self._arun(self._plan_promote(job_id))
+        return job
 
     async def acancel(self, job_id: str) -> bool:
         """Ask the worker running this job to cancel it (cooperative)."""
-        job = await self._require(job_id)
-        if job.state != JobState.ACTIVE:
-            raise InvalidJobOptions(f"job {job_id!r} is {job.state.value}, only active jobs can be cancelled")
-        return bool(await (await self.app.backend()).cancel_jobs(JobIds(self.name, [job_id])))
+        asked: bool = await self._arun(self._plan_cancel(job_id))
+        return asked
 
     async def apause(self) -> None:
         """Stop every worker from claiming jobs of this queue (running ones finish)."""
-        await (await self.app.backend()).set_paused(SetPaused(self.name, True))
+        await self._arun(self._plan_call("set_paused", SetPaused(self.name, True)))
 
     async def aresume(self) -> None:
         """Let workers claim again."""
-        await (await self.app.backend()).set_paused(SetPaused(self.name, False))
+        await self._arun(self._plan_call("set_paused", SetPaused(self.name, False)))
 
     async def ais_paused(self) -> bool:
         """True while paused."""
-        return (await self.asettings()).paused
+        paused: bool = await self._arun(self._plan_is_paused())
+        return paused
 
     async def asettings(self) -> QueueSettings:
         """Paused flag, rate limit and global concurrency as stored."""
-        return await (await self.app.backend()).get_queue_settings(self.name)
+        settings: QueueSettings = await self._arun(self._plan_call("get_queue_settings", self.name))
+        return settings
 
     async def adrain(self, include_delayed: bool = True) -> int:
         """Remove every waiting (and delayed) job; returns how many."""
-        return await (await self.app.backend()).drain_queue(DrainQueue(self.name, include_delayed))
+        n: int = await self._arun(self._plan_call("drain_queue", DrainQueue(self.name, include_delayed)))
+        return n
 
     async def aclean(self, state: JobState | str, older_than: float | timedelta = 0.0,
                      limit: int = 100_000) -> int:
         """Remove jobs of a state older than `older_than`; returns how many."""
-        st = _state(state)
-        if st == JobState.ACTIVE:
-            raise InvalidJobOptions("active jobs cannot be cleaned; cancel them first")
-        return await (await self.app.backend()).clean_jobs(
-            CleanJobs(self.name, st, _seconds(older_than, "older_than"), limit))
+        n: int = await self._arun(self._plan_clean(state, older_than, limit))
+        return n
 
-    # ------------------------------------------------------------ sync twins
+    # ------------------------------------------------------------ sync twins (caller's thread)
 
     def add(self, name: str, data: Any = None, *, connection: Any = None, **options: Any) -> Job:
-        """Sync twin of `aadd` (usable without an event loop)."""
-        if connection is not None:
-            return self._add_in_connection(name, data, connection, options)
-        return self.app.portal.call(self.aadd(name, data, **options))
+        """Sync twin of `aadd`: talks to storage from the calling thread (thread-safe)."""
+        job: Job = self._run(self._plan_add(name, data, connection, options))
+        return self._mine(job)
 
-    def _add_in_connection(self, name: str, data: Any, connection: Any, options: dict[str, Any]) -> Job:
-        backend = self.app.sync_backend()
-        new = self.build_job(name, data, **options)
-        add_in = getattr(backend, "add_jobs_in", None)
-        if add_in is None or not backend.capabilities.transactional_enqueue:
-            raise InvalidJobOptions(f"backend {backend.url} cannot enqueue inside a caller's transaction")
-        added = add_in(connection, AddJobs(self.name, [new], connection))
-        return self._job_from_new(new, added[0].state)
-
-    def add_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[str]:
+    def add_bulk(self, jobs: Iterable[Mapping[str, Any]], *, connection: Any = None) -> list[str]:
         """Sync twin of `aadd_bulk`."""
-        return self.app.portal.call(self.aadd_bulk(list(jobs)))
+        ids: list[str] = self._run(self._plan_add_bulk(jobs, connection))
+        return ids
 
     def get(self, job_id: str) -> Job | None:
         """Sync twin of `aget`."""
-        return self.app.portal.call(self.aget(job_id))
+        job: Job | None = self._run(self._plan_get(job_id))
+        return self._mine(job)
 
     def counts(self) -> dict[str, int]:
         """Sync twin of `acounts`."""
-        return self.app.portal.call(self.acounts())
+        counts: dict[str, int] = self._run(self._plan_call("count_jobs", self.name))
+        return counts
 
     def jobs(self, state: JobState | str = JobState.WAITING, offset: int = 0, limit: int = 100) -> list[Job]:
         """Sync twin of `ajobs`."""
-        return self.app.portal.call(self.ajobs(state, offset, limit))
+        jobs: list[Job] = self._run(self._plan_jobs(state, offset, limit))
+        return jobs
 
     def search(self, text: str, state: JobState | str | None = None, limit: int = 50) -> list[Job]:
         """Sync twin of `asearch`."""
-        return self.app.portal.call(self.asearch(text, state, limit))
+        jobs: list[Job] = self._run(self._plan_search(text, state, limit))
+        return jobs
 
     def logs(self, job_id: str) -> list[LogLine]:
         """Sync twin of `alogs`."""
-        return self.app.portal.call(self.alogs(job_id))
+        lines: list[LogLine] = self._run(self._plan_call("get_logs", JobRef(self.name, job_id)))
+        return lines
 
     def retry(self, job_id: str) -> Job:
         """Sync twin of `aretry`."""
-        return self.app.portal.call(self.aretry(job_id))
+        job: Job = self._run(self._plan_retry(job_id))
+        return job
 
     def retry_all_failed(self, limit: int = 100_000) -> int:
         """Sync twin of `aretry_all_failed`."""
-        return self.app.portal.call(self.aretry_all_failed(limit))
+        n: int = self._run(self._plan_retry_all(limit))
+        return n
 
     def remove(self, job_id: str) -> bool:
         """Sync twin of `aremove`."""
-        return self.app.portal.call(self.aremove(job_id))
+        removed: bool = self._run(self._plan_remove(job_id))
+        return removed
 
     def promote(self, job_id: str) -> Job:
         """Sync twin of `apromote`."""
-        return self.app.portal.call(self.apromote(job_id))
+        job: Job = self._run(self._plan_promote(job_id))
+        return job
 
     def cancel(self, job_id: str) -> bool:
         """Sync twin of `acancel`."""
-        return self.app.portal.call(self.acancel(job_id))
+        asked: bool = self._run(self._plan_cancel(job_id))
+        return asked
 
     def pause(self) -> None:
         """Sync twin of `apause`."""
-        self.app.portal.call(self.apause())
+        self._run(self._plan_call("set_paused", SetPaused(self.name, True)))
 
     def resume(self) -> None:
         """Sync twin of `aresume`."""
-        self.app.portal.call(self.aresume())
+        self._run(self._plan_call("set_paused", SetPaused(self.name, False)))
 
     def is_paused(self) -> bool:
         """Sync twin of `ais_paused`."""
-        return self.app.portal.call(self.ais_paused())
+        paused: bool = self._run(self._plan_is_paused())
+        return paused
+
+    def settings(self) -> QueueSettings:
+        """Sync twin of `asettings`."""
+        settings: QueueSettings = self._run(self._plan_call("get_queue_settings", self.name))
+        return settings
 
     def drain(self, include_delayed: bool = True) -> int:
         """Sync twin of `adrain`."""
-        return self.app.portal.call(self.adrain(include_delayed))
+        n: int = self._run(self._plan_call("drain_queue", DrainQueue(self.name, include_delayed)))
+        return n
 
     def clean(self, state: JobState | str, older_than: float | timedelta = 0.0, limit: int = 100_000) -> int:
         """Sync twin of `aclean`."""
-        return self.app.portal.call(self.aclean(state, older_than, limit))
+        n: int = self._run(self._plan_clean(state, older_than, limit))
+        return n

@@ -47,7 +47,10 @@ class QueueDefaults:
     options: JobOptions = field(default_factory=JobOptions)
     rate_limit: RateLimit | None = None
     concurrency: int | None = None
-    """Most jobs of this queue active at once across all workers; also a worker's default slots."""
+    """Slots per worker: most jobs of this queue one worker runs at once (None: the default,
+    10), unless the worker is given its own `concurrency`."""
+    global_concurrency: int | None = None
+    """Opt-in cap: most jobs of this queue active at once across every worker (None: no cap)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .job import Job, JobOptions, JobState
+from .payload import model_to_data
+from .task import Task
 
 
 @dataclass
@@ -55,8 +57,17 @@ def make_job(data: Any, *, name: str = "test", queue: str = "test", job_id: str 
 
 
 def run_job(handler: Callable[[Job], Any], data: Any, *, raise_errors: bool = False, **job_kwargs: Any) -> JobRun:
-    """Run `handler` (sync or async) on a job with `data`; returns a JobRun record."""
-    job = make_job(data, **job_kwargs)
+    """Run `handler` (sync or async, or a Task from `@app.job`) on a job with `data`; returns a
+    JobRun record. A Task with a schema gets `job.data` as its model, as a worker gives it."""
+    if isinstance(handler, Task):
+        if handler.schema is not None:
+            data = model_to_data(data)
+        job = make_job(data, **job_kwargs)
+        if handler.schema is not None:
+            job.with_model(handler.schema)
+        handler = handler.fn
+    else:
+        job = make_job(data, **job_kwargs)
     run = JobRun(job)
     job.bind(_RecordingReporter(run))
     try:

@@ -8,6 +8,7 @@ import pytest
 
 from hubjobs import App
 from tests.apps import build_app
+from tests.contract.producers import PRODUCER_KINDS, Producer, Producers
 
 
 @pytest.fixture
@@ -17,3 +18,11 @@ async def tapp(backend_url: str) -> AsyncIterator[App]:
     yield app
     await app.aclose()
     app.close()
+
+
+@pytest.fixture(params=PRODUCER_KINDS)
+def producer(request: pytest.FixtureRequest) -> Producers:
+    """Producer operations through the async twin or the sync twin (run in a thread): tests
+    of producer and admin operations take it, so each runs both ways on every backend."""
+    kind = str(request.param)
+    return lambda queue: Producer(queue, kind)

@@ -1,10 +1,11 @@
-"""Rate limit and global concurrency across several worker processes."""
+"""Per-worker concurrency, global concurrency and rate limit across several worker processes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from hubjobs import App
+from tests.apps import ledger_rows
 from tests.helpers import wait_until, worker_processes
 
 
@@ -48,3 +49,18 @@ async def test_global_concurrency_across_processes(tapp: App, backend_url: str, 
     for start, _ in spans:
         overlapping = [1 for s, f in spans if s <= start < f]  # type: ignore[operator]
         assert len(overlapping) <= 2, f"{len(overlapping)} jobs active at once"
+
+
+async def test_per_worker_concurrency_adds_up_across_processes(tapp: App, backend_url: str, tmp_path: Path) -> None:
+    """A queue's `concurrency` is slots per worker: two workers run twice as many at once."""
+    q = tapp.queue("q")
+    ledger, release = str(tmp_path / "ledger.db"), str(tmp_path / "release")
+    with worker_processes(backend_url, 2, "--queue-concurrency", "3", tmp_path=tmp_path):
+        await wait_until(lambda: _workers_up(tapp, 2), timeout=60, what="two workers registered")
+        ids = [(await q.aadd("record_wait", {"ledger": ledger, "release": release})).id for _ in range(8)]
+        await wait_until(lambda: len(ledger_rows(ledger)) >= 6, timeout=60, what="2 x 3 jobs running at once")
+        started = ledger_rows(ledger)  # none can end before the release file exists
+        Path(release).touch()
+        await wait_until(lambda: _all_completed(tapp, ids), timeout=60, what="all jobs done")
+    assert len(started) == 6, f"{len(started)} jobs ran at once on two workers of 3 slots: {started}"
+    assert sorted(row[1] for row in started) == ["w0"] * 3 + ["w1"] * 3

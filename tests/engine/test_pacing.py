@@ -88,3 +88,12 @@ def test_only_one_trip_carries_outcomes_at_a_time() -> None:
                       finishing=True) == CyclePlan(0, 5)
     assert pacer.plan(queued_outcomes=2, occupied=0, in_flight=1, claiming=True, claim=True,
                       finishing=True) is None
+
+
+def test_a_queue_with_its_own_slots_claims_no_more_than_its_room() -> None:
+    pacer = Pacer(10)
+    assert pacer.plan(queued_outcomes=0, occupied=0, in_flight=0, claiming=False, claim=True,
+                      room=3) == CyclePlan(0, 3)
+    assert pacer.plan(queued_outcomes=0, occupied=0, in_flight=0, claiming=False, claim=True, room=0) is None
+    assert pacer.plan(queued_outcomes=2, occupied=2, in_flight=0, claiming=False, claim=True,
+                      room=-1) == CyclePlan(2, 0)

@@ -95,3 +95,21 @@ async def test_an_idle_wait_on_several_queues_wakes_for_any_of_them(redis_cluste
         await backend.close()
         await producer.aclose()
         producer.close()
+
+
+def test_sync_producer_operations_on_a_cluster(redis_cluster: RedisCluster) -> None:
+    """The sync twin routes each script and command to its key's node (queues in two slots)."""
+    app = build_app(f"{redis_cluster.url}?prefix={PREFIX}s")
+    try:
+        for queue in ("q", "q2"):
+            q = app.queue(queue)
+            job = q.add("noop", {"n": 1}, job_id=f"{queue}-1")
+            q.add("noop", {}, delay=60)
+            assert q.add_bulk([{"name": "noop", "data": {"i": i}} for i in range(3)])
+            assert q.get(job.id) is not None and q.counts()["waiting"] == 4
+            assert [j.id for j in q.search(f"{queue}-1")] == [job.id]
+            q.pause()
+            assert q.is_paused()
+            assert q.drain() == 5
+    finally:
+        app.close()

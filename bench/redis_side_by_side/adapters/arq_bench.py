@@ -1,4 +1,4 @@
-"""arq: one worker process with its defaults (max_jobs 10, poll delay 0.5 s)."""
+"""arq: one worker process with its defaults (max_jobs 10, poll delay 0.5 s; the matrix sets max_jobs)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ from typing import Any, ClassVar
 from arq import create_pool
 from arq.connections import RedisSettings
 
+from bench.matrix import bodies
 from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "arq"
+KINDS = ("async",)
 LEDGER = Ledger()
 SETTINGS = RedisSettings.from_dsn(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 
 async def noop(ctx: Any, i: int, t: float, pad: str) -> None:
     LEDGER.record(i, t)
+    await bodies.run_async()
 
 
 class WorkerSettings:
@@ -25,6 +28,7 @@ class WorkerSettings:
 
     functions: ClassVar[list[Any]] = [noop]
     redis_settings = SETTINGS
+    max_jobs = bodies.concurrency(10)
 
 
 def version() -> str:

@@ -1,4 +1,5 @@
-"""bullmq (the Python package): a Worker with its default concurrency (1) in one process."""
+"""bullmq (the Python port of BullMQ): a Worker with its default concurrency (1) in one process (the matrix
+sets it). Node's BullMQ is `bench/bullmq_node`."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from typing import Any
 
 from bullmq import Queue, Worker
 
+from bench.matrix import bodies
 from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "bullmq"
+KINDS = ("async",)
 LEDGER = Ledger()
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 async def process(job: Any, token: str) -> None:
     LEDGER.record(job.data["i"], job.data["t"])
+    await bodies.run_async()
 
 
 def version() -> str:
@@ -51,7 +55,7 @@ async def _work() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    worker = Worker("bench", process, {"connection": URL})
+    worker = Worker("bench", process, {"connection": URL, "concurrency": bodies.concurrency(1)})
     await stop.wait()
     await worker.close()
 

@@ -1,4 +1,5 @@
-"""Celery with the Redis broker, results ignored, one worker process (`-P solo`)."""
+"""Celery with the Redis broker, results ignored, one worker process (`-P solo`); the matrix asks for
+`-P threads -c N` (sync, N > 1) or `-P prefork -c N` (process)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 
 from celery import Celery
 
+from bench.matrix import bodies
 from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "celery"
+KINDS = ("sync", "process")
 LEDGER = Ledger()
 app = Celery("bench", broker=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
 app.conf.task_ignore_result = True
@@ -20,6 +23,7 @@ app.conf.worker_hijack_root_logger = False
 @app.task(ignore_result=True)
 def noop(i: int, t: float, pad: str) -> None:
     LEDGER.record(i, t)
+    bodies.run_sync()
 
 
 def version() -> str:
@@ -27,7 +31,12 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "celery", "-A", "bench.redis_side_by_side.adapters.celery_bench", "worker", "-P", "solo",
+    n = bodies.concurrency(1)
+    if bodies.kind("sync") == "process":
+        pool = ["-P", "prefork", "-c", str(n)]
+    else:
+        pool = ["-P", "solo"] if n == 1 else ["-P", "threads", "-c", str(n)]
+    return [python, "-m", "celery", "-A", "bench.redis_side_by_side.adapters.celery_bench", "worker", *pool,
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
 
 

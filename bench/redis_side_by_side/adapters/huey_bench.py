@@ -1,4 +1,5 @@
-"""Huey's RedisHuey, consumer with its default one worker thread (`-w 1 -k thread`)."""
+"""Huey's RedisHuey, consumer with its default one worker thread (`-w 1 -k thread`); the matrix sets
+the number of workers and the kind (`sync`: threads, `process`: `-k process`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 
 from huey import RedisHuey
 
+from bench.matrix import bodies
 from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "huey"
+KINDS = ("sync", "process")
 LEDGER = Ledger()
 huey = RedisHuey("bench", url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
 
@@ -18,6 +21,7 @@ huey = RedisHuey("bench", url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0
 @huey.task()
 def noop(i: int, t: float, pad: str) -> None:
     LEDGER.record(i, t)
+    bodies.run_sync()
 
 
 def version() -> str:
@@ -25,8 +29,9 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "huey.bin.huey_consumer", "bench.redis_side_by_side.adapters.huey_bench.huey", "-w", "1", "-k",
-            "thread", "-q"]
+    workers = "process" if bodies.kind("sync") == "process" else "thread"
+    return [python, "-m", "huey.bin.huey_consumer", "bench.redis_side_by_side.adapters.huey_bench.huey", "-w",
+            str(bodies.concurrency(1)), "-k", workers, "-q"]
 
 
 class Producer:

@@ -1,4 +1,5 @@
-"""RQ: a SimpleWorker (no fork per job) in one process; bulk adds with `enqueue_many`."""
+"""RQ: a SimpleWorker (no fork per job) in one process; bulk adds with `enqueue_many`. The matrix's
+`process` kind uses RQ's default Worker (a fork per job). An RQ worker runs one job at a time."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ from typing import Any
 from redis import Redis
 from rq import Queue
 
+from bench.matrix import bodies
 from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "rq"
+KINDS = ("sync", "process")
+MAX_CONCURRENCY = 1
 LEDGER = Ledger()
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def noop(i: int, t: float, pad: str) -> None:
     LEDGER.record(i, t)
+    bodies.run_sync()
 
 
 def version() -> str:
@@ -25,8 +30,8 @@ def version() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    return [python, "-m", "rq.cli", "worker", "bench", "--url", URL, "--worker-class", "rq.worker.SimpleWorker",
-            "--quiet"]
+    worker = "rq.worker.Worker" if bodies.kind("sync") == "process" else "rq.worker.SimpleWorker"
+    return [python, "-m", "rq.cli", "worker", "bench", "--url", URL, "--worker-class", worker, "--quiet"]
 
 
 class Producer:

@@ -1,4 +1,4 @@
-"""SAQ on Redis, one worker process with its default concurrency (10)."""
+"""SAQ on Redis, one worker process with its default concurrency (10; the matrix sets it)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,21 @@ from typing import Any
 
 from saq import Queue
 
+from bench.matrix import bodies
 from bench.redis_side_by_side.ledger import Ledger
 
 NAME = "saq"
+KINDS = ("async",)
 LEDGER = Ledger()
 queue = Queue.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 
 async def noop(ctx: Any, *, i: int, t: float, pad: str) -> None:
     LEDGER.record(i, t)
+    await bodies.run_async()
 
 
-settings = {"queue": queue, "functions": [noop]}
+settings = {"queue": queue, "functions": [noop], "concurrency": bodies.concurrency(10)}
 
 
 def version() -> str:

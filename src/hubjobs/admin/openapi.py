@@ -40,7 +40,7 @@ SCHEMAS: dict[str, Schema] = {
     "MinuteCounts": _obj({"at": INT, "started": INT, "completed": INT, "failed": INT, "retried": INT}),
     "Queue": _obj({
         "name": STRING, "counts": _ref("Counts"), "paused": BOOL, "declared": BOOL,
-        "rate_limit": _nullable(_obj({"max": INT, "period": NUMBER})), "concurrency": _nullable(INT),
+        "rate_limit": _nullable(_obj({"max": INT, "period": NUMBER})), "global_concurrency": _nullable(INT),
         "throughput": {"type": "array", "items": _ref("MinuteCounts")},
         "oldest_waiting_at": _nullable(TIME),
     }, ["name", "counts", "paused"]),

@@ -83,7 +83,7 @@ def queue_item(status: QueueStatus, throughput: list[tuple[int, MinuteCounts]] |
         "paused": status.paused,
         "declared": status.declared,
         "rate_limit": None if s.rate_max is None else {"max": s.rate_max, "period": s.rate_period},
-        "concurrency": s.concurrency,
+        "global_concurrency": s.global_concurrency,
     }
     if throughput is not None:
         out["throughput"] = [{"at": at, **counts.to_dict()} for at, counts in throughput]

@@ -7,6 +7,11 @@ where it has one (`Capabilities.server_clock`). Capabilities a backend lacks are
 
 Semantics every backend must hold are those of DESIGN section 2; `tests/contract/` checks them
 against every backend with the same tests.
+
+Two interfaces share the parameter objects: `Backend` (coroutines, one instance per event loop:
+the worker, the scheduler and async producers) and `SyncBackend` (blocking calls from any
+thread: the producer and admin operations of sync code such as a Django or Flask view). A
+backend's twins share their statements, scripts and row decoding and differ only in I/O.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ class Capabilities:
     """`read_events` returns events published by other processes."""
     multi_process: bool
     """Several processes (or machines) may share the store."""
+    sync_twin: bool = False
+    """`sync_twin()` returns a `SyncBackend` talking to the store with a blocking client from the
+    caller's thread; without one, sync calls run the async backend on a background loop."""
 
 
 # ---------------------------------------------------------------- parameter objects
@@ -282,17 +290,20 @@ class QueueSettings:
     paused: bool = False
     rate_max: int | None = None
     rate_period: float | None = None
-    concurrency: int | None = None
+    global_concurrency: int | None = None
+    """Most jobs of the queue active at once across every worker (None: no cap)."""
 
 
 @dataclass(frozen=True)
 class ConfigureQueue:
-    """Store rate limit and global concurrency for a queue (None = no limit)."""
+    """Store rate limit and global concurrency for a queue (None = no limit). The global
+    concurrency caps the queue's active jobs across every worker in `claim_jobs`; a worker's
+    own slots per queue are the worker's business and never reach storage."""
 
     queue: str
     rate_max: int | None
     rate_period: float | None
-    concurrency: int | None
+    global_concurrency: int | None
 
 
 @dataclass(frozen=True)
@@ -424,6 +435,81 @@ class RecordScheduleRun:
 # ---------------------------------------------------------------- the interface
 
 
+class SyncBackend(abc.ABC):
+    """The producer and admin operations as blocking calls, for code without an event loop.
+
+    Thread-safe: any number of threads may call one instance at once (each call takes a
+    connection of its own for its duration). Same parameter objects and results as `Backend`.
+    `open()` is idempotent and cheap after the first call; `close()` releases connections."""
+
+    capabilities: Capabilities
+    url: str
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Connect (the async twin has migrated the schema); raises BackendUnavailable."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release every connection."""
+
+    @abc.abstractmethod
+    def add_jobs(self, req: AddJobs) -> list[AddedJob]:
+        """See `Backend.add_jobs` (`req.connection` joins the caller's transaction if capable)."""
+
+    @abc.abstractmethod
+    def get_job(self, req: JobRef) -> Job | None:
+        """See `Backend.get_job`."""
+
+    @abc.abstractmethod
+    def get_logs(self, req: JobRef) -> list[LogLine]:
+        """See `Backend.get_logs`."""
+
+    @abc.abstractmethod
+    def list_jobs(self, req: ListJobs) -> list[Job]:
+        """See `Backend.list_jobs`."""
+
+    @abc.abstractmethod
+    def search_jobs(self, req: SearchJobs) -> list[Job]:
+        """See `Backend.search_jobs`."""
+
+    @abc.abstractmethod
+    def count_jobs(self, queue: str) -> dict[str, int]:
+        """See `Backend.count_jobs`."""
+
+    @abc.abstractmethod
+    def retry_failed(self, req: RetryFailed) -> list[str]:
+        """See `Backend.retry_failed`."""
+
+    @abc.abstractmethod
+    def remove_jobs(self, req: JobIds) -> list[str]:
+        """See `Backend.remove_jobs`."""
+
+    @abc.abstractmethod
+    def promote_jobs(self, req: JobIds) -> list[str]:
+        """See `Backend.promote_jobs`."""
+
+    @abc.abstractmethod
+    def cancel_jobs(self, req: JobIds) -> list[str]:
+        """See `Backend.cancel_jobs`."""
+
+    @abc.abstractmethod
+    def clean_jobs(self, req: CleanJobs) -> int:
+        """See `Backend.clean_jobs`."""
+
+    @abc.abstractmethod
+    def drain_queue(self, req: DrainQueue) -> int:
+        """See `Backend.drain_queue`."""
+
+    @abc.abstractmethod
+    def set_paused(self, req: SetPaused) -> None:
+        """See `Backend.set_paused`."""
+
+    @abc.abstractmethod
+    def get_queue_settings(self, queue: str) -> QueueSettings:
+        """See `Backend.get_queue_settings`."""
+
+
 class Backend(abc.ABC):
     """Storage for queues, jobs, logs, workers, events and schedules.
 
@@ -441,6 +527,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Release connections and background resources."""
+
+    def sync_twin(self) -> SyncBackend:
+        """A new, unopened `SyncBackend` on the same store (when `capabilities.sync_twin`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no sync twin (capabilities.sync_twin is False)")
 
     @abc.abstractmethod
     async def now(self) -> float:

@@ -7,7 +7,7 @@ import os
 
 from ..errors import ConfigurationError
 from ..extras import explain
-from .base import Backend
+from .base import Backend, SyncBackend
 
 DEFAULT_URL = "sqlite:///./hubjobs.db"
 
@@ -34,6 +34,15 @@ def create_backend(url: str) -> Backend:
     raise ConfigurationError(
         f"unsupported backend URL {url!r}: use sqlite:///path.db, redis://host:port/db or postgresql://..."
     )
+
+
+def create_sync_backend(url: str) -> SyncBackend | None:
+    """A new, unopened sync twin for the URL's backend, or None when it has none (sync calls
+    then run the async backend on a background loop)."""
+    backend = create_backend(url)
+    if not backend.capabilities.sync_twin:
+        return None
+    return backend.sync_twin()
 
 
 def _load(module: str, cls: str, url: str, extra: str) -> Backend:

@@ -110,7 +110,7 @@ async def start(options: DemoOptions, console: Console) -> DemoRun:
                                          url=receiver_url, payload={"orderId": seeded.sample.order_ids[0]})
     app = marketplace.app
     await app.backend()
-    worker = app.worker(concurrency=12, lease=15.0, grace=10.0, install_signals=False)
+    worker = app.worker(lease=15.0, grace=10.0, install_signals=False)  # each queue's own slots per worker
     worker_task = asyncio.create_task(worker.arun())
     stop = asyncio.Event()
     scheduler_task = asyncio.create_task(run_scheduler(app, stop))

@@ -20,14 +20,15 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow
 
-from ...errors import BackendUnavailable, InvalidJobOptions
-from ...job import Job, JobOptions, JobState
+from ...errors import BackendUnavailable
+from ...job import Job
 from ..base import (
     AddedJob,
     AddJobs,
@@ -49,7 +50,6 @@ from ..base import (
     LeaseStatus,
     ListJobs,
     LogLine,
-    NewJob,
     PublishEvents,
     QueueEvent,
     QueueSettings,
@@ -62,6 +62,7 @@ from ..base import (
     SearchJobs,
     SetPaused,
     StoredSchedule,
+    SyncBackend,
     UpdateProgress,
     UpsertSchedule,
     WaitForJobs,
@@ -69,11 +70,12 @@ from ..base import (
 )
 from ..event_batches import decode_events, encode_events
 from ..job_rows import CorruptJobRow
-from ..sql_files import SqlFile, load_sql_dir
+from ..sql_files import SqlFile
 from .connection import CONNECT_TIMEOUT_SECONDS, AsyncConn, Database
 from .listener import Listener, Version, listen_key
 from .migrations import amigrate
-from .rows import RowDecoder, claim_order, stored_options
+from .operations import Plan, PostgresOperations, Rows, T, pg_text
+from .rows import claim_order
 from .settings import PostgresSettings, parse_url
 from .transactional import async_driver_connection, run_async, run_sync, sync_driver_connection
 
@@ -81,8 +83,6 @@ PROMOTE_BATCH = 1000
 """Most due delayed jobs promoted by one claim."""
 RETENTION_BATCH = 1000
 """Most finished jobs one finishing transaction removes per retention bound."""
-CLEAN_BATCH = 5000
-"""Rows removed per transaction by `clean_jobs`."""
 COUNT_TRIM_EVERY = 2
 """A count bound is re-checked each time `keep // COUNT_TRIM_EVERY` jobs (at least 1) have finished
 through this instance: the check reads `keep` index entries, so it is amortised (a queue keeping
@@ -91,9 +91,6 @@ AGE_TRIM_SECONDS = 1.0
 """An age bound is re-checked at most this often (or every age / 2 seconds if shorter)."""
 CLOCK_REFRESH_SECONDS = 5.0
 """How long a reading of the server clock's offset from this process's clock is used."""
-OPTIONS_CACHE_SIZE = 256
-"""Distinct JobOptions values whose JSON text is remembered."""
-FINISHED_STATES = (JobState.COMPLETED, JobState.FAILED)
 
 Statement = tuple[str, Mapping[str, Any]]
 Stamp = tuple[Version, int]
@@ -105,9 +102,7 @@ task inherits them (asyncio copies the context), so a NOTIFY that arrived betwee
 the wait is not missed, even with several workers sharing one backend."""
 
 
-def _text(value: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL characters: show them as U+FFFD instead."""
-    return None if value is None else value.replace("\x00", "\ufffd")
+
 
 
 async def _pipeline(conn: AsyncConn, statements: Sequence[Statement]) -> list[list[DictRow]]:
@@ -123,6 +118,11 @@ async def _pipeline(conn: AsyncConn, statements: Sequence[Statement]) -> list[li
 async def _fetch(conn: AsyncConn, query: str, params: Mapping[str, Any] | None = None) -> list[DictRow]:
     cur = await conn.execute(query, params)
     return await cur.fetchall() if cur.description is not None else []
+
+
+async def _rowcount(conn: AsyncConn, query: str, params: Mapping[str, Any] | None = None) -> int:
+    cur = await conn.execute(query, params)
+    return max(0, cur.rowcount)
 
 
 def _unpack_events(queue: str, batches: Iterable[DictRow], after: int, limit: int) -> list[QueueEvent]:
@@ -153,35 +153,43 @@ class PostgresBackend(Backend):
         transactional_enqueue=True,
         cross_process_events=True,
         multi_process=True,
+        sync_twin=True,
     )
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.settings: PostgresSettings = parse_url(url)
-        self._sql: dict[str, SqlFile] = load_sql_dir("hubjobs.backends.postgres.sql")
+        self._ops = PostgresOperations(self.settings)
+        self._sql: dict[str, SqlFile] = self._ops.sql
         self._db = Database(self.settings)
         self._listener = Listener(self.settings, [self.settings.jobs_channel, self.settings.events_channel])
         self._finished_since_trim: dict[tuple[str, str, int], int] = {}
         self._age_trimmed_at: dict[tuple[str, str, float], float] = {}
-        self._options_text: dict[JobOptions, str] = {}
-        self._decoder = RowDecoder()
+        self._decoder = self._ops.decoder
         self._clock_offset: tuple[float, float] | None = None
         self._local_changes: dict[str, int] = {}
         self._next_delayed: dict[str, tuple[Stamp, float | None]] = {}
         """(server clock minus this process's clock, monotonic time it was read)"""
 
-    def _options_json(self, options: JobOptions) -> str:
-        """Stored options JSON, remembered per distinct options value (jobs share a few)."""
+    def sync_twin(self) -> SyncBackend:
+        """The sync twin: the same plans on psycopg's blocking connections, from the caller's thread."""
+        from .sync_backend import PostgresSyncBackend
+
+        return PostgresSyncBackend(self.url)
+
+    async def _drive(self, plan: Plan[T]) -> T:
+        """Run an operation's plan (`operations.py`) on the pool."""
         try:
-            text = self._options_text.get(options)
-        except TypeError:  # an unhashable custom value inside the options
-            return stored_options(options)
-        if text is None:
-            text = stored_options(options)
-            if len(self._options_text) >= OPTIONS_CACHE_SIZE:
-                self._options_text.clear()
-            self._options_text[options] = text
-        return text
+            step = next(plan)
+            while True:
+                if isinstance(step, Rows):
+                    reply: Any = await self._rows(step.what, step.query, step.params)
+                else:
+                    reply = await self._db.run(step.what, partial(_rowcount, query=step.query, params=step.params))
+                step = plan.send(reply)
+        except StopIteration as done:
+            result: T = done.value
+            return result
 
     def _q(self, op: str, name: str) -> str:
         return self._sql[op][name]
@@ -225,59 +233,20 @@ class PostgresBackend(Backend):
 
     # ------------------------------------------------------------ producing
 
-    def _add_statement(self, req: AddJobs) -> tuple[str, dict[str, Any], list[str]]:
-        """The insert and its parameters; also the input ids (first occurrence of each)."""
-        first: dict[str, int] = {}
-        jobs: list[NewJob] = []
-        for job in req.jobs:
-            for what, value in (("job id", job.id), ("job name", job.name), ("queue name", req.queue)):
-                if "\x00" in value:
-                    raise InvalidJobOptions(f"{what} {value!r} contains a NUL character, which PostgreSQL "
-                                            "text cannot store")
-            if job.id not in first:
-                first[job.id] = len(jobs)
-                jobs.append(job)
-        params: dict[str, Any] = {
-            "queue": req.queue,
-            "channel": self.settings.jobs_channel,
-            "jobs": json.dumps([{
-                "id": j.id, "name": j.name, "data": j.data_json, "priority": j.options.priority,
-                "max_attempts": j.options.attempts, "max_stalled": j.options.max_stalled,
-                "options": self._options_json(j.options), "delay": float(j.delay), "run_at": j.run_at,
-            } for j in jobs]),
-        }
-        return self._q("add_jobs", "insert"), params, list(first)
-
-    @staticmethod
-    def _added(req: AddJobs, rows: Iterable[Sequence[Any]]) -> list[AddedJob]:
-        by_id = {str(r[0]): AddedJob(str(r[0]), bool(r[1]), JobState(r[2] or JobState.WAITING.value),
-                                     None if r[3] is None else float(r[3]))
-                 for r in rows}
-        out: list[AddedJob] = []
-        seen: set[str] = set()
-        for job in req.jobs:
-            added = by_id[job.id]
-            if job.id in seen:  # a repeated id within one call is added once
-                added = AddedJob(job.id, False, added.state)
-            seen.add(job.id)
-            out.append(added)
-        return out
-
     async def add_jobs(self, req: AddJobs) -> list[AddedJob]:
         """Insert jobs in one statement, or inside the caller's transaction (`req.connection`)."""
         if not req.jobs:
             return []
-        query, params, _ids = self._add_statement(req)
         self._changed(req.queue)
         if req.connection is not None:
+            query, params = self._ops.add_statement(req)
             conn = await async_driver_connection(req.connection)
             if isinstance(conn, psycopg.AsyncConnection):
                 rows = await run_async(conn, self.settings.schema, query, params)
             else:
                 rows = run_sync(conn, self.settings.schema, query, params)
-            return self._added(req, rows)
-        dict_rows = await self._rows("adding jobs", query, params)
-        return self._added(req, [(r["id"], r["created"], r["state"], r["created_at"]) for r in dict_rows])
+            return self._ops.added(req, rows)
+        return await self._drive(self._ops.add_jobs(req))
 
     def add_jobs_in(self, connection: Any, req: AddJobs) -> list[AddedJob]:
         """Insert jobs through a caller's psycopg connection or SQLAlchemy connection/session,
@@ -285,10 +254,10 @@ class PostgresBackend(Backend):
         woken when it commits."""
         if not req.jobs:
             return []
-        query, params, _ids = self._add_statement(req)
+        query, params = self._ops.add_statement(req)
         self._changed(req.queue)
         conn = sync_driver_connection(connection)
-        return self._added(req, run_sync(conn, self.settings.schema, query, params))
+        return self._ops.added(req, run_sync(conn, self.settings.schema, query, params))
 
     # ------------------------------------------------------------ claiming
 
@@ -363,7 +332,7 @@ class PostgresBackend(Backend):
             "outcomes": json.dumps([{
                 "id": o.job_id, "token": o.token, "kind": o.kind,
                 "result": o.result_json if o.kind == "completed" else None,
-                "reason": _text(o.error), "stack": _text(o.stacktrace),
+                "reason": pg_text(o.error), "stack": pg_text(o.stacktrace),
                 "delay": max(0.0, float(o.retry_delay)),
                 "drop": o.kind in ("completed", "failed") and o.keep.keeps_none,
             } for o in req.outcomes]),
@@ -464,7 +433,7 @@ class PostgresBackend(Backend):
     async def append_log(self, req: AppendLog) -> None:
         """Append a log line and trim old ones, in one statement."""
         await self._rows("appending a log line", self._q("append_log", "append"), {
-            "queue": req.queue, "id": req.job_id, "line": _text(req.line), "max_lines": max(1, req.max_lines)})
+            "queue": req.queue, "id": req.job_id, "line": pg_text(req.line), "max_lines": max(1, req.max_lines)})
 
     async def wait_for_jobs(self, req: WaitForJobs) -> None:
         """Block on LISTEN until a queue is notified (or the listener reconnected) or the timeout
@@ -496,56 +465,25 @@ class PostgresBackend(Backend):
 
     # ------------------------------------------------------------ reading
 
-    def _jobs(self, rows: Iterable[DictRow]) -> list[Job]:
-        out: list[Job] = []
-        for row in rows:
-            try:
-                out.append(self._decoder.job(row))
-            except CorruptJobRow:
-                continue
-        return out
-
     async def get_job(self, req: JobRef) -> Job | None:
         """One job by id; a corrupt row reads as None."""
-        rows = await self._rows("reading a job", self._q("read_jobs", "get"), {"queue": req.queue, "id": req.job_id})
-        jobs = self._jobs(rows)
-        return jobs[0] if jobs else None
+        return await self._drive(self._ops.get_job(req))
 
     async def get_logs(self, req: JobRef) -> list[LogLine]:
         """A job's log lines, oldest first."""
-        rows = await self._rows("reading job logs", self._q("read_jobs", "logs"),
-                                {"queue": req.queue, "id": req.job_id})
-        return [LogLine(float(r["at"]), str(r["line"])) for r in rows]
+        return await self._drive(self._ops.get_logs(req))
 
     async def list_jobs(self, req: ListJobs) -> list[Job]:
         """Jobs in one state, paginated (run order, or newest first for finished states)."""
-        if req.state in FINISHED_STATES:
-            name = "list_finished_desc"
-        elif req.state == JobState.DELAYED:
-            name = "list_delayed"
-        elif req.state == JobState.ACTIVE:
-            name = "list_active"
-        else:
-            name = "list_run_order"
-        rows = await self._rows("listing jobs", self._q("read_jobs", name), {
-            "queue": req.queue, "state": req.state.value, "offset": req.offset, "limit": req.limit})
-        return self._jobs(rows)
+        return await self._drive(self._ops.list_jobs(req))
 
     async def search_jobs(self, req: SearchJobs) -> list[Job]:
         """Case-insensitive substring search over id, name, data and failure reason."""
-        escaped = (_text(req.text) or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = await self._rows("searching jobs", self._q("read_jobs", "search"), {
-            "queue": req.queue, "state": None if req.state is None else req.state.value,
-            "pattern": f"%{escaped}%", "limit": req.limit})
-        return self._jobs(rows)
+        return await self._drive(self._ops.search_jobs(req))
 
     async def count_jobs(self, queue: str) -> dict[str, int]:
         """Counts for every state (zeros included)."""
-        rows = await self._rows("counting jobs", self._q("read_jobs", "counts"), {"queue": queue})
-        counts = {s.value: 0 for s in JobState}
-        for r in rows:
-            counts[str(r["state"])] = int(r["n"])
-        return counts
+        return await self._drive(self._ops.count_jobs(queue))
 
     async def list_queues(self) -> list[str]:
         """Every queue with jobs or settings."""
@@ -557,34 +495,12 @@ class PostgresBackend(Backend):
     async def retry_failed(self, req: RetryFailed) -> list[str]:
         """Failed -> waiting with attempts reset; wakes the queue's workers."""
         self._changed(req.queue)
-        params: dict[str, Any] = {"queue": req.queue, "channel": self.settings.jobs_channel}
-        if req.job_ids is None:
-            params["limit"] = req.limit
-            rows = await self._rows("retrying failed jobs", self._q("admin_jobs", "retry_all"), params)
-        else:
-            params["ids"] = list(req.job_ids)
-            rows = await self._rows("retrying failed jobs", self._q("admin_jobs", "retry_some"), params)
-        return self._in_request_order(req.job_ids, rows)
-
-    @staticmethod
-    def _in_request_order(job_ids: Sequence[str] | None, rows: Iterable[DictRow]) -> list[str]:
-        done = [str(r["id"]) for r in rows]
-        if job_ids is None:
-            return done
-        found = set(done)
-        out: list[str] = []
-        for job_id in job_ids:
-            if job_id in found and job_id not in out:
-                out.append(job_id)
-        return out
+        return await self._drive(self._ops.retry_failed(req))
 
     async def _per_ids(self, what: str, stmt: str, req: JobIds) -> list[str]:
-        if not req.job_ids:
-            return []
-        self._changed(req.queue)
-        rows = await self._rows(what, self._q("admin_jobs", stmt), {
-            "queue": req.queue, "ids": list(req.job_ids), "channel": self.settings.jobs_channel})
-        return self._in_request_order(req.job_ids, rows)
+        if req.job_ids:
+            self._changed(req.queue)
+        return await self._drive(self._ops.per_ids(what, stmt, req))
 
     async def remove_jobs(self, req: JobIds) -> list[str]:
         """Delete jobs that are not active (their logs go with them)."""
@@ -599,54 +515,29 @@ class PostgresBackend(Backend):
         return await self._per_ids("cancelling jobs", "cancel", req)
 
     async def clean_jobs(self, req: CleanJobs) -> int:
-        """Delete old jobs of one state, in batches of CLEAN_BATCH rows per transaction."""
-        name = "clean_finished" if req.state in FINISHED_STATES else "clean_unfinished"
+        """Delete old jobs of one state, in batches per transaction."""
         self._changed(req.queue)
-        removed = 0
-        while removed < req.limit:
-            batch = min(CLEAN_BATCH, req.limit - removed)
-
-            async def run(conn: AsyncConn, batch: int = batch) -> int:
-                cur = await conn.execute(self._q("admin_jobs", name), {
-                    "queue": req.queue, "state": req.state.value, "older_than": float(req.older_than),
-                    "limit": batch})
-                return max(0, cur.rowcount)
-
-            n = await self._db.run("cleaning jobs", run)
-            removed += n
-            if n < batch:
-                break
-        return removed
+        return await self._drive(self._ops.clean_jobs(req))
 
     async def drain_queue(self, req: DrainQueue) -> int:
         """Delete waiting (and delayed) jobs."""
         self._changed(req.queue)
-        async def run(conn: AsyncConn) -> int:
-            cur = await conn.execute(self._q("admin_jobs", "drain"),
-                                     {"queue": req.queue, "include_delayed": req.include_delayed})
-            return max(0, cur.rowcount)
-
-        return await self._db.run("draining a queue", run)
+        return await self._drive(self._ops.drain_queue(req))
 
     async def set_paused(self, req: SetPaused) -> None:
         """Store the paused flag; resuming wakes the queue's workers."""
-        await self._rows("pausing or resuming a queue", self._q("queue_settings", "set_paused"), {
-            "queue": req.queue, "paused": req.paused, "channel": self.settings.jobs_channel})
+        await self._drive(self._ops.set_paused(req))
 
     async def configure_queue(self, req: ConfigureQueue) -> None:
         """Store rate limit and global concurrency; a change wakes the queue's workers."""
         await self._rows("configuring a queue", self._q("queue_settings", "configure"), {
             "queue": req.queue, "rate_max": req.rate_max,
             "rate_period": None if req.rate_period is None else float(req.rate_period),
-            "concurrency": req.concurrency, "channel": self.settings.jobs_channel})
+            "concurrency": req.global_concurrency, "channel": self.settings.jobs_channel})
 
     async def get_queue_settings(self, queue: str) -> QueueSettings:
-        """Paused flag, rate limit and concurrency of a queue."""
-        rows = await self._rows("reading queue settings", self._q("queue_settings", "get"), {"queue": queue})
-        if not rows:
-            return QueueSettings(queue)
-        r = rows[0]
-        return QueueSettings(queue, bool(r["paused"]), r["rate_max"], r["rate_period"], r["concurrency"])
+        """Paused flag, rate limit and global concurrency of a queue."""
+        return await self._drive(self._ops.get_queue_settings(queue))
 
     # ------------------------------------------------------------ workers
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
-import re
 import secrets
 import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
-from ...errors import BackendUnavailable, ConfigurationError, InvalidJobOptions
+from ...errors import BackendUnavailable, InvalidJobOptions
 from ...job import Job, JobState
 from ..base import (
     AddedJob,
@@ -55,6 +53,7 @@ from ..base import (
     SearchJobs,
     SetPaused,
     StoredSchedule,
+    SyncBackend,
     UpdateProgress,
     UpsertSchedule,
     WaitForJobs,
@@ -64,17 +63,15 @@ from ..event_batches import encode_events
 from .batching import AddCoalescer
 from .client import ScriptLane
 from .clock import ServerClock
-from .codec import CorruptJob, JobCodec, load_id, store_id, unpack_fields
-from .connection import RedisClient, check_server, lane_client, make_client, translated
+from .codec import CorruptJob, load_id, store_id
+from .connection import REPLICATED_OPERATIONS, RedisClient, check_server, lane_client, make_client, translated
 from .events import FIELD, decode_entries, entries_to_keep, parse_cursor
-from .keys import QueueKeys, global_keys, queue_keys
+from .keys import QueueKeys
+from .operations import Command, Plan, RedisOperations, Script, T, us
 from .prefetch import HOLD_SECONDS, Prefetcher, PrefetchPlan
 from .scripts import Scripts, load_sources
 from .settings import parse_redis_url
 from .waiter import ChainedCommand, WakeWaiter
-
-_PLAIN_TEXT = re.compile(r"[a-z0-9 _.@:+-]+")
-"""Search text made only of characters JSON never escapes."""
 
 MAX_ADD_LANES = 16
 """Queues of one process whose single adds get their own connection (`ScriptLane`); adds to
@@ -82,20 +79,12 @@ further queues take pooled connections."""
 
 log = logging.getLogger("hubjobs.redis")
 
-ADD_CHUNK = 2000
-"""Jobs per add script call: large bulks are split so that Redis is never blocked for long."""
-DRAIN_BUDGET = 5000
 NEXT_DUE_FRESH = 1.0
 """Seconds a queue's next due time reported by a claim is trusted without asking again."""
-SEARCH_SCAN_COUNT = 10_000
-READ_CHUNK = 500
 _KIND_CODES = {"completed": "c", "retry": "r", "failed": "f", "released": "l"}
 _FINISHED = (JobState.COMPLETED, JobState.FAILED)
 
 
-def _us(seconds: float) -> int:
-    """Seconds as whole microseconds, rounded up (a due time never moves earlier)."""
-    return math.ceil(seconds * 1_000_000)
 
 
 def _float_text(value: float | None) -> str:
@@ -104,22 +93,6 @@ def _float_text(value: float | None) -> str:
 
 def _float_or_none(text: str) -> float | None:
     return float(text) if text else None
-
-
-def _is_pack_field(name: str) -> bool:
-    """True for a job's pack field (its stored id), False for `<id>\\0<letter>` fields."""
-    if len(name) < 2 or name[-2] != "\0":
-        return True
-    run = 0
-    for ch in reversed(name[:-1]):
-        if ch != "\0":
-            break
-        run += 1
-    return run % 2 == 0
-
-
-REPLICATED_OPERATIONS = frozenset({"add_job", "add_jobs", "finish_jobs"})
-"""Scripts whose writes `durability=replicated` waits for a replica to have (adds and finishes)."""
 
 
 class RedisBackend(Backend):
@@ -133,15 +106,16 @@ class RedisBackend(Backend):
         transactional_enqueue=False,
         cross_process_events=True,
         multi_process=True,
+        sync_twin=True,
     )
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.settings = parse_redis_url(url)
-        self._codec = JobCodec()
+        self._ops = RedisOperations(self.settings.prefix)
+        self._codec = self._ops.codec
         self._sources = load_sources()
-        self._global = global_keys(self.settings.prefix)
-        self._queue_keys: dict[str, QueueKeys] = {}
+        self._global = self._ops.global_keys
         self._registered_queues: set[str] = set()
         self._registering: dict[str, asyncio.Future[None]] = {}
         self._client: RedisClient | None = None
@@ -184,13 +158,13 @@ class RedisBackend(Backend):
         return self._blocking
 
     def _keys(self, queue: str) -> QueueKeys:
-        keys = self._queue_keys.get(queue)
-        if keys is None:
-            if not isinstance(queue, str) or not queue or any(ch in queue for ch in "{}\r\n\t "):
-                raise ConfigurationError(f"queue name must be a non-empty string without braces or spaces, "
-                                         f"got {queue!r}")
-            keys = self._queue_keys[queue] = queue_keys(self.settings.prefix, queue)
-        return keys
+        return self._ops.keys(queue)
+
+    def sync_twin(self) -> SyncBackend:
+        """The sync twin: the same plans on redis-py's blocking client, from the caller's thread."""
+        from .sync_backend import RedisSyncBackend
+
+        return RedisSyncBackend(self.url)
 
     def _translated(self, what: str) -> Any:
         return translated(what, self.settings.display)
@@ -207,7 +181,26 @@ class RedisBackend(Backend):
         encoded = self._keys(queue).script_args
         return await self._script_on(operation, queue, encoded[:-1], (encoded[-1], *args), what, lane)
 
-    async def _script_on(self, operation: str, queue: str, keys: Sequence[Any], args: Sequence[Any],
+    async def _drive(self, plan: Plan[T], lane: ScriptLane | None = None) -> T:
+        """Run an operation's plan (`operations.py`) on the asyncio client (scripts through
+        `lane` when given)."""
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, Script):
+                    reply = await self._script_on(step.operation, step.queue, step.keys, step.args, step.what, lane)
+                else:
+                    reply = await self._command(step)
+                step = plan.send(reply)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+    async def _command(self, step: Command) -> Any:
+        with translated(step.what, self.settings.display, step.queue):
+            return await self._c.execute_command(*step.args)
+
+    async def _script_on(self, operation: str, queue: str | None, keys: Sequence[Any], args: Sequence[Any],
                          what: str, lane: ScriptLane | None) -> Any:
         """Run a script of `queue` through its add lane, if given, else the client."""
         if self._scripts is None:
@@ -221,7 +214,7 @@ class RedisBackend(Backend):
             return await script(keys=keys, args=args)
 
     async def _run_replicated(self, script: Any, keys: Sequence[Any], args: Sequence[Any], what: str,
-                              queue: str) -> Any:
+                              queue: str | None) -> Any:
         """Run a script and WAIT on the same connection (a pipeline), so that the reply comes
         only once `replicas` replicas have its writes; fewer in `wait_timeout` is an outage."""
         need, timeout = self.settings.replicas, self.settings.wait_timeout
@@ -248,8 +241,7 @@ class RedisBackend(Backend):
         await asyncio.shield(pending)
 
     async def _sadd_queue(self, queue: str) -> None:
-        with self._translated(f"registering queue {queue!r}"):
-            await self._c.sadd(self._global.queues, queue)
+        await self._command(self._ops.register_queue(queue))
         self._registered_queues.add(queue)
 
     # ------------------------------------------------------------ lifecycle
@@ -336,49 +328,10 @@ class RedisBackend(Backend):
             self._lanes[queue] = lane_client(self.client) if len(self._lanes) < MAX_ADD_LANES else None
         return await self._add_many(queue, jobs, self._lanes[queue])
 
-    async def _add_one(self, queue: str, job: NewJob, lane: ScriptLane | None) -> AddedJob | None:
-        """A job that waits now, with the lean `add_job` script; None when its id exists."""
-        keys = self._keys(queue)
-        layout = keys.script_keys
-        key_args = (layout[0], layout[1], layout[9], layout[7])  # J, W, K, M
-        args = (keys.base, store_id(job.id), job.options.priority, self._codec.pack_tail(job))
-        created = await self._script_on("add_job", queue, key_args, args, "adding jobs", lane)
-        if created is None:
-            return None
-        return AddedJob(job.id, True, JobState.WAITING, float(created))
-
     async def _add_many(self, queue: str, jobs: Sequence[NewJob], lane: ScriptLane | None = None) -> list[AddedJob]:
-        if len(jobs) == 1 and jobs[0].delay <= 0 and jobs[0].run_at is None:
-            added = await self._add_one(queue, jobs[0], lane)
-            if added is not None:
-                return [added]  # else the id exists: add_jobs below reports its state
-        if any(job.delay > 0 or job.run_at is not None for job in jobs):
+        if len(jobs) > 1 or jobs[0].delay > 0 or jobs[0].run_at is not None:
             self._forget_next_due(queue)
-        out: list[AddedJob] = []
-        for start in range(0, len(jobs), ADD_CHUNK):
-            part = jobs[start:start + ADD_CHUNK]
-            args: list[Any] = [len(part)]
-            tail = self._codec.pack_tail
-            for job in part:
-                if job.run_at is not None:
-                    when = str(_us(job.run_at))
-                elif job.delay > 0:
-                    when = f"+{_us(job.delay)}"
-                else:
-                    when = ""
-                args += (store_id(job.id), f"{when};{tail(job)}")
-            created_text, existing, delayed = await self._queue_script("add_jobs", queue, args, "adding jobs", lane)
-            created_at = float(created_text)
-            found = {existing[i]: JobState(existing[i + 1]) for i in range(0, len(existing), 2)}
-            later = set(delayed)
-            for i, job in enumerate(part, 1):
-                state = found.get(i)
-                if state is not None:
-                    out.append(AddedJob(job.id, False, state, None))
-                else:
-                    out.append(AddedJob(job.id, True, JobState.DELAYED if i in later else JobState.WAITING,
-                                        created_at))
-        return out
+        return await self._drive(self._ops.add_jobs(queue, jobs), lane)
 
     # ------------------------------------------------------------ the worker's cycle
 
@@ -428,7 +381,7 @@ class RedisBackend(Backend):
             return given
         token = secrets.token_hex(8)
         reply = await self._queue_script("claim_jobs", req.queue,
-                                         [req.limit, _us(req.lease_seconds), token, req.worker_id], "claiming jobs")
+                                         [req.limit, us(req.lease_seconds), token, req.worker_id], "claiming jobs")
         claimed = await self._decode_claimed(req.queue, reply, token, req.worker_id)
         self._prefetch.claimed(req.queue, req.worker_id, req.lease_seconds, req.limit - len(claimed))
         return claimed
@@ -490,14 +443,14 @@ class RedisBackend(Backend):
     def _outcome_args(o: JobOutcome) -> list[Any]:
         head: list[Any] = [_KIND_CODES.get(o.kind, o.kind), store_id(o.job_id), o.token]
         keep_count = -1 if o.keep.count is None else o.keep.count
-        keep_age = -1 if o.keep.age is None else _us(o.keep.age)
+        keep_age = -1 if o.keep.age is None else us(o.keep.age)
         if o.kind == "completed":
             return head + [o.result_json if o.result_json is not None else "null", keep_count, keep_age]
         if o.kind in ("retry", "failed"):
             message = o.error or ""
             head += (message, json.dumps(message), json.dumps(o.stacktrace or ""))
             if o.kind == "retry":
-                return head + [_us(max(0.0, o.retry_delay))]
+                return head + [us(max(0.0, o.retry_delay))]
             return head + [keep_count, keep_age]
         if o.kind == "released":
             return head
@@ -529,7 +482,7 @@ class RedisBackend(Backend):
             args += self._outcome_args(o)
         token = secrets.token_hex(8)
         if claim is not None and claim.limit > 0:
-            args += (claim.limit, _us(claim.lease_seconds), token, claim.worker_id)
+            args += (claim.limit, us(claim.lease_seconds), token, claim.worker_id)
         else:
             args += (0, 0, "", "")
         applied, refused, claim_reply = await self._queue_script("finish_jobs", queue, args, "finishing jobs")
@@ -543,7 +496,7 @@ class RedisBackend(Backend):
         ids = [store_id(lease.job_id) for lease in req.leases]
         tokens = [lease.token for lease in req.leases]
         lost, cancel = await self._queue_script("extend_leases", req.queue,
-                                                [_us(req.lease_seconds), len(ids), *ids, *tokens],
+                                                [us(req.lease_seconds), len(ids), *ids, *tokens],
                                                 "renewing leases")
         return LeaseStatus([load_id(i) for i in lost], [load_id(i) for i in cancel])
 
@@ -587,7 +540,7 @@ class RedisBackend(Backend):
         keys = self._keys(queue)
         token = secrets.token_hex(8)
         command = ("EVALSHA", self._scripts["claim_jobs"].sha, len(keys.script_keys), *keys.script_keys, keys.base,
-                   plan.limit, _us(plan.lease_seconds), token, plan.worker_id)
+                   plan.limit, us(plan.lease_seconds), token, plan.worker_id)
 
         def on_reply(reply: Any) -> None:
             try:
@@ -617,89 +570,26 @@ class RedisBackend(Backend):
 
     # ------------------------------------------------------------ reading
 
-    def _jobs(self, queue: str, records: Sequence[Any]) -> list[Job]:
-        out: list[Job] = []
-        for rec in records:
-            try:
-                out.append(self._codec.record(queue, rec))
-            except CorruptJob as exc:
-                log.warning("skipping corrupt job %r on queue %s: %s", rec[0] if rec else "?", queue, exc)
-        return out
-
-    async def _read(self, queue: str, stored_ids: Sequence[str]) -> list[Job]:
-        out: list[Job] = []
-        for start in range(0, len(stored_ids), READ_CHUNK):
-            part = stored_ids[start:start + READ_CHUNK]
-            records = await self._queue_script("read_jobs", queue, part, "reading jobs")
-            out += self._jobs(queue, records)
-        return out
-
     async def get_job(self, req: JobRef) -> Job | None:
         """One job, or None (also for a job whose stored fields are corrupt)."""
-        jobs = await self._read(req.queue, [store_id(req.job_id)])
-        return jobs[0] if jobs else None
+        return await self._drive(self._ops.get_job(req))
 
     async def get_logs(self, req: JobRef) -> list[LogLine]:
         """A job's log lines, oldest first."""
-        with self._translated(f"reading logs of job {req.job_id!r}"):
-            lines = await self._c.lrange(self._keys(req.queue).log(store_id(req.job_id)), 0, -1)
-        out: list[LogLine] = []
-        for entry in lines:
-            at, _sep, line = entry.partition(" ")
-            out.append(LogLine(float(at), line))
-        return out
+        return await self._drive(self._ops.get_logs(req))
 
     async def list_jobs(self, req: ListJobs) -> list[Job]:
         """One page of jobs in a state."""
-        records = await self._queue_script("list_jobs", req.queue,
-                                           [req.state.value, max(0, req.offset), max(0, req.limit)], "listing jobs")
-        return self._jobs(req.queue, records)
+        return await self._drive(self._ops.list_jobs(req))
 
     async def search_jobs(self, req: SearchJobs) -> list[Job]:
         """Jobs whose id, name, data or failed reason contains the text (case-insensitive),
-        newest first. Scans the queue's jobs hash in steps (HSCAN): an admin operation."""
-        needle = req.text.lower()
-        keys = self._keys(req.queue)
-        matched: set[str] = set()
-        cursor = 0
-        while True:
-            with self._translated(f"searching jobs on queue {req.queue!r}"):
-                cursor, fields = await self._c.hscan(keys.jobs, cursor, count=SEARCH_SCAN_COUNT)
-            for name, value in fields.items():
-                if _is_pack_field(name):
-                    if self._pack_matches(load_id(name), value, needle):
-                        matched.add(name)
-                elif name.endswith("\0x") and needle in value.lower():
-                    matched.add(name[:-2])
-            if cursor == 0:
-                break
-        jobs = await self._read(req.queue, sorted(matched))
-        if req.state is not None:
-            jobs = [j for j in jobs if j.state == req.state]
-        jobs.sort(key=lambda j: (j.created_ts, j.id), reverse=True)
-        return jobs[:max(0, req.limit)]
-
-    @staticmethod
-    def _pack_matches(job_id: str, pack: str, needle: str) -> bool:
-        if needle in job_id.lower():
-            return True
-        if _PLAIN_TEXT.fullmatch(needle) and needle not in pack.lower():
-            return False  # plain ASCII is never escaped in JSON: absent from the raw text, absent
-        try:
-            _created, _prio, _ms, name, _code, data = unpack_fields(pack)
-        except (ValueError, TypeError):
-            return False
-        if needle in str(name).lower():
-            return True
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        return needle in text.lower()
+        newest first (HSCAN over the queue's jobs: an admin operation)."""
+        return await self._drive(self._ops.search_jobs(req))
 
     async def count_jobs(self, queue: str) -> dict[str, int]:
         """Counts for every state."""
-        waiting, delayed, active, completed, failed = await self._queue_script("count_jobs", queue, [],
-                                                                               "counting jobs")
-        return {"waiting": int(waiting), "delayed": int(delayed), "active": int(active),
-                "completed": int(completed), "failed": int(failed)}
+        return await self._drive(self._ops.count_jobs(queue))
 
     async def list_queues(self) -> list[str]:
         """Every queue that was used (jobs added or settings stored)."""
@@ -711,21 +601,12 @@ class RedisBackend(Backend):
 
     async def retry_failed(self, req: RetryFailed) -> list[str]:
         """Failed -> waiting with attempts reset."""
-        if req.job_ids is None:
-            args: list[Any] = ["all", max(0, req.limit)]
-        else:
-            if not req.job_ids:
-                return []
-            args = ["ids", 0, *[store_id(i) for i in req.job_ids]]
-        ids = await self._queue_script("retry_failed", req.queue, args, "retrying failed jobs")
-        return [load_id(i) for i in ids]
+        return await self._drive(self._ops.retry_failed(req))
 
     async def _per_id(self, operation: str, req: JobIds, what: str) -> list[str]:
-        if not req.job_ids:
-            return []
-        self._forget_next_due(req.queue)
-        ids = await self._queue_script(operation, req.queue, [store_id(i) for i in req.job_ids], what)
-        return [load_id(i) for i in ids]
+        if req.job_ids:
+            self._forget_next_due(req.queue)
+        return await self._drive(self._ops.per_id(operation, req, what))
 
     async def remove_jobs(self, req: JobIds) -> list[str]:
         """Delete jobs that are not active, with their logs."""
@@ -741,29 +622,17 @@ class RedisBackend(Backend):
 
     async def clean_jobs(self, req: CleanJobs) -> int:
         """Remove old jobs of one state."""
-        if req.state == JobState.ACTIVE:
-            raise InvalidJobOptions("active jobs cannot be cleaned; cancel them first")
-        n = await self._queue_script("clean_jobs", req.queue,
-                                     [req.state.value, _us(max(0.0, req.older_than)), max(0, req.limit)],
-                                     "cleaning jobs")
-        return int(n)
+        return await self._drive(self._ops.clean_jobs(req))
 
     async def drain_queue(self, req: DrainQueue) -> int:
         """Remove waiting (and delayed) jobs, a bounded batch per script call."""
-        total = 0
         self._forget_next_due(req.queue)
-        while True:
-            removed, more = await self._queue_script("drain_queue", req.queue,
-                                                     ["1" if req.include_delayed else "0", DRAIN_BUDGET],
-                                                     "draining the queue")
-            total += int(removed)
-            if not int(more):
-                return total
+        return await self._drive(self._ops.drain_queue(req))
 
     async def set_paused(self, req: SetPaused) -> None:
         """Store the paused flag (resuming wakes idle workers)."""
         await self._register_queue(req.queue)
-        await self._queue_script("set_paused", req.queue, ["1" if req.paused else "0"], "pausing/resuming")
+        await self._drive(self._ops.set_paused(req))
 
     async def configure_queue(self, req: ConfigureQueue) -> None:
         """Store rate limit and global concurrency."""
@@ -773,18 +642,12 @@ class RedisBackend(Backend):
             return "" if v is None else repr(v)
 
         await self._queue_script("configure_queue", req.queue,
-                                 [text(req.rate_max), text(req.rate_period), text(req.concurrency)],
+                                 [text(req.rate_max), text(req.rate_period), text(req.global_concurrency)],
                                  "configuring the queue")
 
     async def get_queue_settings(self, queue: str) -> QueueSettings:
-        """Paused flag, rate limit and concurrency of a queue."""
-        keys = self._keys(queue)
-        with self._translated(f"reading settings of queue {queue!r}"):
-            paused, rate_max, rate_period, concurrency = await self._c.hmget(
-                keys.script_keys[7], ["paused", "rate_max", "rate_period", "concurrency"])
-        return QueueSettings(queue, paused == "1", int(rate_max) if rate_max else None,
-                             float(rate_period) if rate_period else None,
-                             int(concurrency) if concurrency else None)
+        """Paused flag, rate limit and global concurrency of a queue."""
+        return await self._drive(self._ops.get_queue_settings(queue))
 
     # ------------------------------------------------------------ workers
 
@@ -795,7 +658,7 @@ class RedisBackend(Backend):
         """Register or refresh a worker; expired ones are forgotten."""
         info = json.dumps(asdict(req.info), separators=(",", ":"))
         await self._run("record_heartbeat", self._worker_keys(),
-                        [req.info.worker_id, info, _us(max(0.001, req.ttl))], "recording a heartbeat")
+                        [req.info.worker_id, info, us(max(0.001, req.ttl))], "recording a heartbeat")
 
     async def remove_worker(self, worker_id: str) -> None:
         """Forget a worker; call off its prefetching waits and hand back what they held."""

@@ -65,6 +65,8 @@ class JobCodec:
     def __init__(self) -> None:
         self._codes: dict[JobOptions, str] = {}
         self._heads: dict[tuple[JobOptions, str], str] = {}
+        self._last_head: tuple[JobOptions | None, str, str] = (None, "", "")
+        """The latest (options, name, head): checked by identity first, without hashing the options."""
         self._options: dict[tuple[str, int, int], JobOptions] = {}
 
     # ------------------------------------------------------------ encoding
@@ -85,6 +87,9 @@ class JobCodec:
     def pack_tail(self, job: NewJob) -> str:
         """The pack after its leading `[created,seq,` (the add script puts the server's time and
         the job's order number first); it starts with the priority."""
+        last = self._last_head
+        if last[0] is job.options and last[1] == job.name:  # a producer adds the same kind of job again
+            return last[2] + job.data_json + "]"
         key = (job.options, job.name)
         head = self._heads.get(key)
         if head is None:
@@ -93,6 +98,7 @@ class JobCodec:
             if len(self._heads) >= _CACHE_LIMIT:
                 self._heads.clear()
             self._heads[key] = head
+        self._last_head = (job.options, job.name, head)
         return head + job.data_json + "]"
 
     # ------------------------------------------------------------ decoding

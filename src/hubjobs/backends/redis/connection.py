@@ -11,7 +11,9 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
+from redis import Redis as SyncRedis
 from redis.asyncio.sentinel import Sentinel
+from redis.sentinel import Sentinel as SyncSentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import (
     ConnectionError as RedisConnectionError,
@@ -39,8 +41,22 @@ SENTINEL_MAX_CONNECTIONS = 1024
 """Per node: the cluster client has no waiting pool, so its bound is high."""
 _UNAVAILABLE_REPLIES = ("BUSY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY")
 
+REPLICATED_OPERATIONS = frozenset({"add_job", "add_jobs", "finish_jobs"})
+"""Scripts whose writes `durability=replicated` waits for replicas to have (adds and finishes)."""
+
 RedisClient = Redis | RedisCluster
 """A standalone or cluster asyncio client."""
+
+
+def client_options(settings: RedisSettings, *, blocking: bool) -> dict[str, Any]:
+    """Options shared by the asyncio clients and the sync twin's client (see `make_client`)."""
+    return {
+        "decode_responses": True,
+        "socket_connect_timeout": settings.connect_timeout,
+        "socket_timeout": None,  # standalone: TimedRedis bounds each command (redis-py's default is 5 s)
+        "socket_keepalive": True,
+        "client_name": f"{'hubjobs-wait' if blocking else 'hubjobs'}:{os.getpid()}",
+    }
 
 
 def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
@@ -53,14 +69,8 @@ def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
     Connections are named `hubjobs:<pid>` / `hubjobs-wait:<pid>` (see CLIENT LIST). A standalone
     client holds at most `MAX_CONNECTIONS`; more concurrent commands wait for a free one, and
     bounds each command as a whole by the socket timeout (see `client.py`)."""
-    options: dict[str, Any] = {
-        "decode_responses": True,
-        "socket_connect_timeout": settings.connect_timeout,
-        "socket_timeout": None,  # standalone: TimedRedis bounds each command (redis-py's default is 5 s)
-        "socket_keepalive": True,
-        "retry": Retry(NoBackoff(), 0 if blocking else 1, supported_errors=(RedisConnectionError,)),
-        "client_name": f"{'hubjobs-wait' if blocking else 'hubjobs'}:{os.getpid()}",
-    }
+    options = client_options(settings, blocking=blocking)
+    options["retry"] = Retry(NoBackoff(), 0 if blocking else 1, supported_errors=(RedisConnectionError,))
     if settings.cluster:
         options["socket_timeout"] = None if blocking else settings.socket_timeout
         return RedisCluster.from_url(settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
@@ -89,6 +99,20 @@ def _sentinel_client(settings: RedisSettings, options: dict[str, Any], blocking:
                                  max_connections=SENTINEL_MAX_CONNECTIONS, **options)
     assert isinstance(client, TimedRedis)
     client.command_timeout = None if blocking else settings.socket_timeout
+    return client
+
+
+def sentinel_sync_client(settings: RedisSettings, options: dict[str, Any]) -> SyncRedis:
+    """The sync twin's client of the primary that Sentinel names (see `_sentinel_client`)."""
+    sentinel_options: dict[str, Any] = {"socket_connect_timeout": settings.connect_timeout,
+                                        "socket_timeout": settings.connect_timeout}
+    if settings.sentinel_password:
+        sentinel_options["password"] = settings.sentinel_password
+    sentinel = SyncSentinel(list(settings.sentinels), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+    client = sentinel.master_for(settings.service or "", db=settings.db, username=settings.username,  # type: ignore[no-untyped-call]
+                                 password=settings.password, ssl=settings.tls,
+                                 max_connections=SENTINEL_MAX_CONNECTIONS, **options)
+    assert isinstance(client, SyncRedis)
     return client
 
 
@@ -151,13 +175,18 @@ def _version(text: str) -> tuple[int, ...]:
 
 async def check_server(client: RedisClient, settings: RedisSettings) -> None:
     """Refuse servers older than 7.0 and an eviction policy that could drop jobs."""
-    for info in _node_infos(await client.info("server")):
+    check_infos(await client.info("server"), await client.info("memory"), settings)
+
+
+def check_infos(server: Any, memory: Any, settings: RedisSettings) -> None:
+    """The start-up checks on INFO server / INFO memory replies (of either client)."""
+    for info in _node_infos(server):
         version = str(info.get("redis_version", "0"))
         if _version(version) < MIN_SERVER_VERSION:
             raise ConfigurationError(
                 f"Redis at {settings.display} is version {version}; the hubjobs Redis backend needs "
                 f"Redis {'.'.join(map(str, MIN_SERVER_VERSION))} or newer (script flags, LPOP with a count)")
-    for info in _node_infos(await client.info("memory")):
+    for info in _node_infos(memory):
         policy = str(info.get("maxmemory_policy", "noeviction"))
         if policy == "noeviction":
             continue

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...job import Job, JobState
+from ...job import Job
 from ..base import (
     AddedJob,
     AddJobs,
@@ -53,21 +53,22 @@ from ..base import (
     SearchJobs,
     SetPaused,
     StoredSchedule,
+    SyncBackend,
     UpdateProgress,
     UpsertSchedule,
     WaitForJobs,
     WorkerInfo,
 )
-from ..sql_files import SqlFile, load_sql_dir
+from ..job_rows import CorruptJobRow
+from ..sql_files import SqlFile
 from .connection import connect, path_from_url, read, write_transaction
 from .migrations import migrate
-from ..job_rows import CorruptJobRow
-from .rows import corrupt_placeholder, row_to_job
+from .operations import SQLiteOperations
+from .rows import row_to_job
 
 T = TypeVar("T")
 
 WAIT_POLL_SECONDS = 0.002
-FINISHED_STATES = (JobState.COMPLETED, JobState.FAILED)
 
 
 class SQLiteBackend(Backend):
@@ -79,12 +80,14 @@ class SQLiteBackend(Backend):
         transactional_enqueue=True,
         cross_process_events=True,
         multi_process=True,
+        sync_twin=True,
     )
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.path: Path = path_from_url(url)
-        self._sql: dict[str, SqlFile] = load_sql_dir("hubjobs.backends.sqlite.sql")
+        self._ops = SQLiteOperations()
+        self._sql: dict[str, SqlFile] = self._ops.sql
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubjobs-sqlite")
         self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubjobs-sqlite-wait")
         self._conn: sqlite3.Connection | None = None
@@ -137,51 +140,28 @@ class SQLiteBackend(Backend):
         """This process's clock (SQLite has no server)."""
         return time.time()
 
+    def sync_twin(self) -> SyncBackend:
+        """The sync twin: the same operations on connections of the calling threads."""
+        from .sync_backend import SQLiteSyncBackend
+
+        return SQLiteSyncBackend(self.url)
+
     def connection_for_sync_use(self) -> sqlite3.Connection:
         """Open a new connection for transactional enqueue by a caller (see `add_jobs_in`)."""
         return connect(self.path)
 
     # ------------------------------------------------------------ producing
 
-    def _insert_jobs(self, c: sqlite3.Connection, req: AddJobs) -> list[AddedJob]:
-        now = time.time()
-        insert = self._q("add_jobs", "insert")
-        existing = self._q("add_jobs", "existing_state")
-        out: list[AddedJob] = []
-        for job in req.jobs:
-            run_at = job.run_at if job.run_at is not None else (now + job.delay if job.delay > 0 else None)
-            delayed = run_at is not None and run_at > now
-            state = JobState.DELAYED if delayed else JobState.WAITING
-            cur = c.execute(insert, {
-                "queue": req.queue, "id": job.id, "name": job.name, "data": job.data_json,
-                "state": state.value, "priority": job.options.priority,
-                "enqueued_at": run_at if delayed else now, "run_at": run_at if delayed else None,
-                "created_at": now, "max_attempts": job.options.attempts,
-                "max_stalled": job.options.max_stalled, "options": json.dumps(job.options.to_dict()),
-            })
-            if cur.rowcount == 1:
-                out.append(AddedJob(job.id, True, state, now))
-            else:
-                row = c.execute(existing, {"queue": req.queue, "id": job.id}).fetchone()
-                out.append(AddedJob(job.id, False, JobState(row[0]) if row else state))
-        return out
-
     async def add_jobs(self, req: AddJobs) -> list[AddedJob]:
         """Insert jobs in one transaction, or inside the caller's (`req.connection`)."""
         if req.connection is not None:
-            return self.add_jobs_in(req.connection, req)
-        return await self._write(lambda c: self._insert_jobs(c, req))
+            return self._ops.add_jobs_in(req.connection, req)
+        return await self._write(lambda c: self._ops.add_jobs(c, req))
 
     def add_jobs_in(self, connection: Any, req: AddJobs) -> list[AddedJob]:
         """Insert jobs through a caller's sqlite3 connection or SQLAlchemy connection/session,
         inside whatever transaction it has open; the caller commits or rolls back."""
-        raw = _raw_sqlite_connection(connection)
-        old_factory = raw.row_factory
-        raw.row_factory = sqlite3.Row
-        try:
-            return self._insert_jobs(raw, req)
-        finally:
-            raw.row_factory = old_factory
+        return self._ops.add_jobs_in(connection, req)
 
     # ------------------------------------------------------------ claiming
 
@@ -383,64 +363,25 @@ class SQLiteBackend(Backend):
 
     # ------------------------------------------------------------ reading
 
-    def _jobs_from_rows(self, rows: list[sqlite3.Row]) -> list[Job]:
-        out: list[Job] = []
-        for r in rows:
-            try:
-                out.append(row_to_job(r))
-            except CorruptJobRow as exc:
-                out.append(corrupt_placeholder(r, exc))
-        return out
-
     async def get_job(self, req: JobRef) -> Job | None:
         """One job by id; a corrupt row reads as a placeholder naming the problem."""
-        def run(c: sqlite3.Connection) -> Job | None:
-            row = c.execute(self._q("read_jobs", "get"), {"queue": req.queue, "id": req.job_id}).fetchone()
-            if row is None:
-                return None
-            try:
-                return row_to_job(row)
-            except CorruptJobRow as exc:
-                return corrupt_placeholder(row, exc)
-
-        return await self._run(run)
+        return await self._run(lambda c: self._ops.get_job(c, req))
 
     async def get_logs(self, req: JobRef) -> list[LogLine]:
         """A job's log lines."""
-        return await self._run(lambda c: [LogLine(r[0], r[1]) for r in c.execute(
-            self._q("read_jobs", "logs"), {"queue": req.queue, "id": req.job_id})])
+        return await self._run(lambda c: self._ops.get_logs(c, req))
 
     async def list_jobs(self, req: ListJobs) -> list[Job]:
         """Jobs in a state, paginated."""
-        if req.state in FINISHED_STATES:
-            name = "list_finished_desc"
-        elif req.state == JobState.DELAYED:
-            name = "list_delayed"
-        elif req.state == JobState.ACTIVE:
-            name = "list_active"
-        else:
-            name = "list_run_order"
-        params = {"queue": req.queue, "state": req.state.value, "offset": req.offset, "limit": req.limit}
-        return await self._run(lambda c: self._jobs_from_rows(c.execute(self._q("read_jobs", name), params)
-                                                                .fetchall()))
+        return await self._run(lambda c: self._ops.list_jobs(c, req))
 
     async def search_jobs(self, req: SearchJobs) -> list[Job]:
         """Substring search over id, name, data and failure reason."""
-        escaped = req.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params = {"queue": req.queue, "state": None if req.state is None else req.state.value,
-                  "pattern": f"%{escaped}%", "limit": req.limit}
-        return await self._run(lambda c: self._jobs_from_rows(
-            c.execute(self._q("read_jobs", "search"), params).fetchall()))
+        return await self._run(lambda c: self._ops.search_jobs(c, req))
 
     async def count_jobs(self, queue: str) -> dict[str, int]:
         """Counts for every state (zeros included)."""
-        def run(c: sqlite3.Connection) -> dict[str, int]:
-            counts = {s.value: 0 for s in JobState}
-            for state, n in c.execute(self._q("read_jobs", "counts"), {"queue": queue}):
-                counts[state] = n
-            return counts
-
-        return await self._run(run)
+        return await self._run(lambda c: self._ops.count_jobs(c, queue))
 
     async def list_queues(self) -> list[str]:
         """Every queue with jobs or settings."""
@@ -450,83 +391,41 @@ class SQLiteBackend(Backend):
 
     async def retry_failed(self, req: RetryFailed) -> list[str]:
         """Failed -> waiting with attempts reset."""
-        def run(c: sqlite3.Connection) -> list[str]:
-            now = time.time()
-            if req.job_ids is None:
-                return [r[0] for r in c.execute(self._q("admin_jobs", "retry_all"),
-                                                {"queue": req.queue, "now": now, "limit": req.limit})]
-            out: list[str] = []
-            for job_id in req.job_ids:
-                out += [r[0] for r in c.execute(self._q("admin_jobs", "retry_one"),
-                                                {"queue": req.queue, "id": job_id, "now": now})]
-            return out
-
-        return await self._write(run)
-
-    async def _per_id(self, req: JobIds, stmt: str) -> list[str]:
-        def run(c: sqlite3.Connection) -> list[str]:
-            now = time.time()
-            out: list[str] = []
-            for job_id in req.job_ids:
-                out += [r[0] for r in c.execute(self._q("admin_jobs", stmt),
-                                                {"queue": req.queue, "id": job_id, "now": now})]
-            return out
-
-        return await self._write(run)
+        return await self._write(lambda c: self._ops.retry_failed(c, req))
 
     async def remove_jobs(self, req: JobIds) -> list[str]:
         """Delete jobs that are not active."""
-        return await self._per_id(req, "remove_one")
+        return await self._write(lambda c: self._ops.remove_jobs(c, req))
 
     async def promote_jobs(self, req: JobIds) -> list[str]:
         """Delayed -> waiting now."""
-        return await self._per_id(req, "promote_one")
+        return await self._write(lambda c: self._ops.promote_jobs(c, req))
 
     async def cancel_jobs(self, req: JobIds) -> list[str]:
         """Flag active jobs for cancellation."""
-        return await self._per_id(req, "cancel_one")
+        return await self._write(lambda c: self._ops.cancel_jobs(c, req))
 
     async def clean_jobs(self, req: CleanJobs) -> int:
         """Delete old jobs of one state."""
-        def run(c: sqlite3.Connection) -> int:
-            name = "clean_finished" if req.state in FINISHED_STATES else "clean_unfinished"
-            cur = c.execute(self._q("admin_jobs", name), {
-                "queue": req.queue, "state": req.state.value, "before": time.time() - req.older_than,
-                "limit": req.limit})
-            return cur.rowcount
-
-        return await self._write(run)
+        return await self._write(lambda c: self._ops.clean_jobs(c, req))
 
     async def drain_queue(self, req: DrainQueue) -> int:
         """Delete waiting (and delayed) jobs."""
-        def run(c: sqlite3.Connection) -> int:
-            n = c.execute(self._q("admin_jobs", "drain_waiting"), {"queue": req.queue}).rowcount
-            if req.include_delayed:
-                n += c.execute(self._q("admin_jobs", "drain_delayed"), {"queue": req.queue}).rowcount
-            return n
-
-        return await self._write(run)
+        return await self._write(lambda c: self._ops.drain_queue(c, req))
 
     async def set_paused(self, req: SetPaused) -> None:
         """Store the paused flag."""
-        await self._write(lambda c: c.execute(self._q("queue_settings", "set_paused"),
-                                              {"queue": req.queue, "paused": int(req.paused)}))
+        await self._write(lambda c: self._ops.set_paused(c, req))
 
     async def configure_queue(self, req: ConfigureQueue) -> None:
         """Store rate limit and global concurrency."""
         await self._write(lambda c: c.execute(self._q("queue_settings", "configure"), {
             "queue": req.queue, "rate_max": req.rate_max, "rate_period": req.rate_period,
-            "concurrency": req.concurrency}))
+            "concurrency": req.global_concurrency}))
 
     async def get_queue_settings(self, queue: str) -> QueueSettings:
-        """Paused flag, rate limit and concurrency of a queue."""
-        def run(c: sqlite3.Connection) -> QueueSettings:
-            row = c.execute(self._q("queue_settings", "get"), {"queue": queue}).fetchone()
-            if row is None:
-                return QueueSettings(queue)
-            return QueueSettings(queue, bool(row[0]), row[1], row[2], row[3])
-
-        return await self._run(run)
+        """Paused flag, rate limit and global concurrency of a queue."""
+        return await self._run(lambda c: self._ops.get_queue_settings(c, queue))
 
     # ------------------------------------------------------------ workers
 
@@ -605,16 +504,3 @@ class SQLiteBackend(Backend):
             "id": req.schedule_id, "expected_last_run": req.expected_last_run, "last_run": req.last_run,
             "next_run": req.next_run}).rowcount == 1)
 
-
-def _raw_sqlite_connection(connection: Any) -> sqlite3.Connection:
-    """The sqlite3 connection behind a sqlite3 / SQLAlchemy Connection / Session."""
-    if isinstance(connection, sqlite3.Connection):
-        return connection
-    target = connection
-    if hasattr(target, "connection") and callable(getattr(target, "connection")):  # Session
-        target = target.connection()
-    dbapi = getattr(getattr(target, "connection", None), "driver_connection", None)
-    if isinstance(dbapi, sqlite3.Connection):
-        return dbapi
-    raise TypeError(f"cannot enqueue on SQLite inside {type(connection).__name__}: "
-                    "pass a sqlite3.Connection or a SQLAlchemy Connection/Session on SQLite")
