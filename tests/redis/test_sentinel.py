@@ -22,6 +22,7 @@ from tests.faults.support import WorkerProcesses
 from tests.helpers import wait_until
 
 from .sentinel import SentinelSetup
+from .servers import RedisServer
 
 JOBS = 240
 KILL_AFTER = 80
@@ -109,5 +110,18 @@ async def test_a_failover_during_a_run(sentinels: SentinelSetup, tmp_path: Path,
             assert lost == [], f"acknowledged jobs lost in the failover: {lost}"
     finally:
         workers.kill_all()
+        await app.aclose()
+        app.close()
+
+
+async def test_replicated_durability_refuses_an_add_no_replica_acknowledged(redis_server: RedisServer) -> None:
+    url = f"{redis_server.url}?prefix=rep&durability=replicated&wait_timeout=0.05"
+    app = build_app(url)  # a server without replicas: WAIT answers 0
+    try:
+        with pytest.raises(BackendUnavailable, match="did not replicate adding jobs"):
+            await app.queue("q").aadd("noop", {})
+        with pytest.raises(BackendUnavailable, match="did not replicate adding jobs"):
+            await asyncio.to_thread(app.queue("q").add, "noop", {})  # the sync twin waits the same way
+    finally:
         await app.aclose()
         app.close()
