@@ -57,6 +57,7 @@ async def test_a_delayed_job_never_starts_early_and_starts_promptly(tapp: App) -
 
 async def test_run_at_schedules_a_job(tapp: App) -> None:
     q = tapp.queue("q")
+    await q.acounts()  # open the backend first: a new schema's migration must not eat the 0.4 s
     when = datetime.now(timezone.utc) + timedelta(seconds=0.4)
     job = await q.aadd("noop", {}, run_at=when)
     assert job.state == JobState.DELAYED
