@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
@@ -52,6 +53,8 @@ class App:
         self._portal: Portal | None = None
         self._sync: SyncBackend | None = None
         self._sync_checked = False
+        self._sync_pid = 0
+        """The process that opened `_sync`: a forked child (a pre-forking web server) opens its own."""
         self.worker_hooks: list[Callable[[Worker], None]] = []
         self.admin_settings: Any = None
         """An `hubjobs.admin.settings.AdminSettings` the dashboard uses when none is given (so
@@ -109,26 +112,33 @@ class App:
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: Literal[False] = False,
-            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Job[SM]], R]], Task[P, SM, R]]: ...
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Job[SM]], R]], Task[P, SM, R]]: ...
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: Literal[True],
-            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: bool,
-            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: None = None, **options: Any) -> Callable[[Callable[..., R]], Task[..., Any, R]]: ...
+            schema: None = None, options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[..., R]], Task[..., Any, R]]: ...
 
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: Any = None, **options: Any) -> Callable[[Callable[..., Any]], Task[Any, Any, Any]]:
+            schema: Any = None, options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[..., Any]], Task[Any, Any, Any]]:
         """Register the decorated function as the handler of job `name` (default: the function's
         name) on `queue`. Options: attempts, backoff, priority, timeout, remove_on_complete,
         remove_on_fail, max_stalled; `process=True` runs it in a child process; `schema` is a
-        pydantic model checked when a job is added, and the handler's `job.data` is an instance of it.
+        pydantic model checked when a job is added, and the handler's `job.data` is an instance of it;
+        `options_from_data(data)` returns add options (e.g. ``{"priority": 3}``) used whenever an
+        add, from any producer (Python, CLI, HTTP), leaves them unset.
 
         Returns a `Task`: calling it calls the function; `task.enqueue(...)` / `aenqueue(...)` add
         jobs typed by the schema (the model, or its fields as keyword arguments)."""
@@ -141,7 +151,8 @@ class App:
             job_name = name or handler.__name__
             self.queue(queue)
             self.handlers[(queue, job_name)] = make_handler_spec(
-                queue, job_name, handler, process=process, schema=schema, overrides=options)
+                queue, job_name, handler, process=process, schema=schema, overrides=options,
+                options_from_data=options_from_data)
             return Task(self, queue, job_name, handler, schema)
 
         return register
@@ -234,22 +245,24 @@ class App:
 
     def sync_backend(self) -> SyncBackend | None:
         """The opened sync twin of the backend, which sync calls use from their own thread (one
-        per App, shared by every thread, opened once); None for a backend without one."""
-        if self._sync_checked:
+        per App and process, shared by every thread, opened once); None for a backend without one.
+        A process forked after it was opened (gunicorn --preload, multiprocessing) gets a twin of
+        its own: the parent's connections are left to the parent."""
+        if self._sync_checked and self._sync_pid == os.getpid():
             return self._sync
         with self._lock:
-            if not self._sync_checked:
+            if not self._sync_checked or self._sync_pid != os.getpid():
                 twin = create_sync_backend(self.url)
                 if twin is not None:
                     twin.open()
-                self._sync, self._sync_checked = twin, True
+                self._sync, self._sync_checked, self._sync_pid = twin, True, os.getpid()
         return self._sync
 
     def close(self) -> None:
         """Close the sync backend, the sync portal and the portal's backend."""
         with self._lock:
             twin, self._sync, self._sync_checked = self._sync, None, False
-        if twin is not None:
+        if twin is not None and self._sync_pid == os.getpid():
             twin.close()
         if self._portal is not None:
             try:

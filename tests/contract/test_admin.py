@@ -165,3 +165,13 @@ async def test_logs_and_removed_events(tapp: App, producer: Producers, tmp_path:
     q.on("removed", lambda e: removed.append(e.job_id))
     assert await producer(q).remove(job.id)
     assert removed == [job.id] and await producer(q).get(job.id) is None
+
+
+async def test_promote_a_delayed_job(tapp: App, producer: Producers) -> None:
+    q = tapp.queue("q")
+    job = await producer(q).add("noop", {}, delay=3600)
+    assert job.state == JobState.DELAYED and job.run_at is not None
+    assert [j.id for j in await producer(q).jobs("delayed")] == [job.id]
+    promoted = await producer(q).promote(job.id)
+    assert promoted.state == JobState.WAITING
+    assert (await producer(q).counts())["delayed"] == 0

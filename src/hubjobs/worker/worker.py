@@ -23,6 +23,7 @@ from .event_flusher import EventFlusher
 from .event_publisher import EventPublisher
 from .executor import Executor
 from .heartbeat import HeartbeatService, worker_info
+from .history_rollup import HistoryRollup
 from .lease_renewal import LeaseRenewal
 from .ports import WorkerHost
 from .producer import Producer
@@ -76,12 +77,20 @@ class Worker:
         self._limited = {q for q, d in defaults.items()
                          if d.global_concurrency is not None or d.rate_limit is not None}
         """Queues with a global concurrency or rate limit: never claimed ahead."""
+        self._extra_services: list[PeriodicService] = []
 
     # ------------------------------------------------------------ public API
 
     def on(self, event: str, fn: Listener) -> Listener:
         """Listen to active / progress / completed / failed / retrying / stalled / lease_lost / error."""
         return self.events.on(event, fn)
+
+    def add_service(self, service: PeriodicService) -> None:
+        """Run `service` (a PeriodicService of the application's own, e.g. a reconciler) alongside
+        the worker's maintenance services: started with the worker, stopped when it stops."""
+        if not isinstance(service, PeriodicService):
+            raise TypeError(f"add_service needs a PeriodicService, got {service!r}")
+        self._extra_services.append(service)
 
     def run(self, burst: bool = False) -> None:
         """Run until stopped (SIGTERM/SIGINT or `stop()`); with `burst`, until no work is left."""
@@ -132,7 +141,8 @@ class Worker:
             slots.stopping = True
         threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
         events = EventPublisher(self.events, publish=self.publish)
-        completer = Completer(slots, events, self._tally)
+        history = HistoryRollup(backend)
+        completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
         executor = Executor(slots, self.host, completer, events, Reporter(backend, slots, events, loop), pacer,
                             threads, self.process_slots)
@@ -141,7 +151,8 @@ class Worker:
         stall = StallRescue(backend, self.queues, events, slots, self.stall_interval)
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
-            HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend)]
+            HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
+            history, *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
         for service in services:
