@@ -169,7 +169,7 @@ async def retry_failed(app: App, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), 10.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await app.queue(QUEUE).aretry_all_failed(limit=5000)
 
 
@@ -183,7 +183,7 @@ async def read_dashboard(client: httpx.AsyncClient, headers: dict[str, str], sto
                 raise RuntimeError(f"dashboard read {path} answered {r.status_code}: {r.text[:200]}")
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

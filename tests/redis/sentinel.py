@@ -39,7 +39,7 @@ class SentinelSetup:
         for i in range(2):
             replica = RedisServer(self.directory / f"replica-{i}", extra=(
                 *no_persistence, "--replicaof", "127.0.0.1", str(self.primary.port))).start()
-            _wait(lambda: self._link_up(replica), 20, "a replica to sync")
+            _wait(lambda r=replica: self._link_up(r), 20, "a replica to sync")
             self.replicas.append(replica)
         for i in range(3):
             port = free_port()

@@ -8,12 +8,11 @@ import os
 from types import TracebackType
 from typing import Any
 
+from redis import Redis as SyncRedis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
-from redis import Redis as SyncRedis
 from redis.asyncio.sentinel import Sentinel
-from redis.sentinel import Sentinel as SyncSentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import (
     ConnectionError as RedisConnectionError,
@@ -26,6 +25,7 @@ from redis.exceptions import (
 from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
+from redis.sentinel import Sentinel as SyncSentinel
 
 from ...errors import BackendFull, BackendUnavailable, ConfigurationError, HubJobsError
 from .client import PACKED_CLASSES, ScriptLane, TimedRedis
