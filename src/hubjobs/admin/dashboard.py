@@ -26,6 +26,7 @@ from .auth import LOGIN_COOKIE, Permission, Principal
 from .charts import RANGES, percentiles_of, range_name, read_range, throughput_svg
 from .dead_letters import DeadLetterRef
 from .http import Problem, check_form_length, json_response
+from .job_history import job_history
 from .pages import Pages
 from .ratelimit import retry_after_header, source_of
 from .service import BulkResult
@@ -184,7 +185,7 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
         name, job_id = request.path_params["queue"], request.path_params["job_id"]
         job = await service.job(name, job_id)
         logs = await service.logs(name, job_id)
-        return render(request, principal, "job.html", "job", job=job, logs=logs,
+        return render(request, principal, "job.html", "job", job=job, logs=logs, history=job_history(job, logs),
                       detail_chars=settings.detail_data_chars)
 
     async def search_page(request: Request, principal: Principal) -> Response:
@@ -242,7 +243,9 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
             ids = _ids(form)
             await service.queue(queue)
             if name == "retry":
-                return await audited(await service.retry_jobs(queue, ids), queue)
+                retried = await service.retry_jobs(queue, ids)
+                await service.mark_retried(queue, retried.done, f"{principal.role.value} {principal.name} (dashboard)")
+                return await audited(retried, queue)
             if name == "remove":
                 return await audited(await service.remove_jobs_explained(queue, ids), queue)
             if name == "promote":

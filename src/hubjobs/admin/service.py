@@ -14,17 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..backends.base import JobIds, LogLine, QueueSettings, RetryFailed, WorkerInfo
+from ..backends.base import AppendLog, JobIds, LogLine, QueueSettings, RetryFailed, WorkerInfo
 from ..errors import JobNotFound, UnknownQueue
-from ..job import Job, JobState
+from ..job import MAX_LOG_LINES, Job, JobState
 from ..queue import Queue
 from ..registry import QueueDefaults
+from .job_history import RETRY_MARK
 
 if TYPE_CHECKING:
     from ..app import App
 
 log = logging.getLogger("hubjobs.admin")
 
+MAX_MARKED = 1000
+"""Jobs of one retry that get a "retried by" log line."""
 OLDEST_WAITING_SCAN = 100
 """Without a backend `oldest_waiting_at`, the oldest-waiting age looks at this many jobs in run order."""
 
@@ -174,6 +177,13 @@ class AdminService:
         queue = await self.queue(name)
         done = await (await self.app.backend()).retry_failed(RetryFailed(name, list(ids)))
         return await self._explain(queue, ids, done, "failed")
+
+    async def mark_retried(self, name: str, ids: Sequence[str], who: str) -> None:
+        """Add a log line "retried by <who>" to each retried job (the job page numbers its runs
+        by them); at most MAX_MARKED jobs per call."""
+        backend = await self.app.backend()
+        for job_id in list(ids)[:MAX_MARKED]:
+            await backend.append_log(AppendLog(name, job_id, f"{RETRY_MARK}{who}", MAX_LOG_LINES))
 
     async def retry_all_failed(self, name: str) -> int:
         """Send every failed job of a queue back to waiting."""
