@@ -19,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..backends.base import PublishEvents
 from ..errors import InvalidJobOptions
 from ..job import JobState
+from ..worker.control import CONTROL_STREAM, Command, command_event
 from .audit import AuditEntry
 from .auth import LOGIN_COOKIE, Permission, Principal
 from .charts import RANGES, percentiles_of, range_name, read_range, throughput_svg
@@ -53,6 +55,9 @@ NOTICES = {
     "replay-all": "Replayed {n} dead letter(s).", "resolve": "Resolved {n} dead letter(s).",
     "retry-matching": "Retried {n} matching job(s).", "promote-matching": "Promoted {n} matching job(s).",
     "remove-matching-failed": "Removed {n} matching job(s).",
+    "schedule-run-now": "Added {n} job of the schedule.",
+    "worker-quiet": "Asked the worker to stop claiming jobs; its state changes at its next heartbeat.",
+    "worker-stop": "Asked the worker to stop; it leaves the list once it has.",
 }
 """Fixed notice texts by action (the redirect carries only the action and counts)."""
 
@@ -227,7 +232,9 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
 
     async def schedules_page(request: Request, principal: Principal) -> Response:
         """Schedules with their next runs."""
-        return render(request, principal, "schedules.html", "schedules", schedules=await service.schedules())
+        views = await service.schedules()
+        last_jobs = {v.id: await service.last_schedule_job(v) for v in views}
+        return render(request, principal, "schedules.html", "schedules", schedules=views, last_jobs=last_jobs)
 
     async def workers_page(request: Request, principal: Principal) -> Response:
         """Workers with their heartbeats."""
@@ -292,6 +299,22 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
             if name == "promote":
                 return await audited(await service.promote_jobs(queue, ids), queue)
             return await audited(await service.cancel_jobs(queue, ids), queue)
+        if name in ("worker-quiet", "worker-stop"):
+            worker_id = _field(form, "worker_id")
+            if worker_id not in {w.worker_id for w in await service.workers()}:
+                raise Problem(404, f"no live worker {worker_id!r} (its heartbeat expired or it stopped)",
+                              field="worker_id")
+            command: Command = "quiet" if name == "worker-quiet" else "stop"
+            backend = await state.app.backend()
+            await backend.publish_events(PublishEvents(CONTROL_STREAM, [command_event(
+                worker_id, command, f"{principal.role.value} {principal.name}")]))
+            await state.audit(principal, name, "dashboard", queue=None, worker=worker_id)
+            return 1, {}, None, []
+        if name == "schedule-run-now":
+            schedule_id = _field(form, "schedule_id")
+            job = await service.run_schedule_now(schedule_id)
+            await state.audit(principal, name, "dashboard", queue=job.queue, job_ids=[job.id], schedule=schedule_id)
+            return 1, {}, job.queue, [job.id]
         if name in MATCHING_ACTIONS:
             queue = _require_queue(queue_name)
             await service.queue(queue)
