@@ -12,7 +12,7 @@ import pytest
 
 from hubjobs import App
 
-BACKENDS = ["sqlite", "redis", "postgres"]
+BACKENDS = ["sqlite", "redis", "postgres", "memory"]
 """Each name is a module tests/backends/<name>.py with `make_url(tmp_path, test_id) -> str`
 and optionally `cleanup(url)`. Every test using `backend_url` runs on all of them; a backend whose
 server is unreachable fails, never skips."""
