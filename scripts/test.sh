@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The test command: install both packages (editable) with their test dependencies into .venv at
-# the versions of constraints.txt, start the services (installing any that are missing), type-check
-# both packages, then run the whole test suite (contract suite on SQLite, Redis and PostgreSQL;
-# fault tests; packaging and supervisor tests; marketplace jobs; admin API and browser tests).
+# The test command: install and start the services the tests need (scripts/services.sh: Debian
+# packages, Redis, PostgreSQL), install both packages (editable) with their test dependencies into
+# .venv at the versions of constraints.txt, type-check both packages, then run the whole test suite
+# (contract suite on SQLite, Redis and PostgreSQL; fault tests; packaging and supervisor tests;
+# marketplace jobs; admin API and browser tests). Skipped tests are listed with their reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/services.sh
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
@@ -12,8 +15,6 @@ cd "$(dirname "$0")/.."
 # A .venv made before the engine and the marketplace were split loses the `hubjobs` script when
 # pip replaces the old combined distribution: put it back.
 [ -x .venv/bin/hubjobs ] || .venv/bin/python -m pip install -q --force-reinstall --no-deps -e .
-
-bash scripts/services.sh
 
 .venv/bin/mypy --strict src/hubjobs marketplace/src/sequencehub
 exec .venv/bin/python -m pytest -q -rs -p no:cacheprovider "$@"

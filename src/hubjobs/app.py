@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -55,6 +56,8 @@ class App:
         self._portal: Portal | None = None
         self._sync: SyncBackend | None = None
         self._sync_checked = False
+        self._sync_pid = 0
+        """The process that opened `_sync`: a forked child (a pre-forking web server) opens its own."""
         self.worker_hooks: list[Callable[[Worker], None]] = []
         self.admin_settings: Any = None
         """An `hubjobs.admin.settings.AdminSettings` the dashboard uses when none is given (so
@@ -237,22 +240,24 @@ class App:
 
     def sync_backend(self) -> SyncBackend | None:
         """The opened sync twin of the backend, which sync calls use from their own thread (one
-        per App, shared by every thread, opened once); None for a backend without one."""
-        if self._sync_checked:
+        per App and process, shared by every thread, opened once); None for a backend without one.
+        A process forked after it was opened (gunicorn --preload, multiprocessing) gets a twin of
+        its own: the parent's connections are left to the parent."""
+        if self._sync_checked and self._sync_pid == os.getpid():
             return self._sync
         with self._lock:
-            if not self._sync_checked:
+            if not self._sync_checked or self._sync_pid != os.getpid():
                 twin = create_sync_backend(self.url)
                 if twin is not None:
                     twin.open()
-                self._sync, self._sync_checked = twin, True
+                self._sync, self._sync_checked, self._sync_pid = twin, True, os.getpid()
         return self._sync
 
     def close(self) -> None:
         """Close the sync backend, the sync portal and the portal's backend."""
         with self._lock:
             twin, self._sync, self._sync_checked = self._sync, None, False
-        if twin is not None:
+        if twin is not None and self._sync_pid == os.getpid():
             twin.close()
         if self._portal is not None:
             try:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
-import signal
-import subprocess
 import sys
 from typing import Any
 
@@ -72,8 +71,11 @@ def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None,
     if processes < 1:
         raise InvalidJobOptions(f"--processes must be >= 1, got {processes}")
     if processes > 1:
-        _run_processes(ctx, processes)
+        _run_processes(ctx, processes, grace)
         return
+    from .supervisor import follow_supervisor
+
+    follow_supervisor()  # a child of `--processes N`: stops when its supervisor dies
     w = app.worker(list(queues) or None, concurrency=concurrency, lease=lease, grace=grace,
                    claim_ahead=not no_claim_ahead)
     if not with_scheduler:
@@ -95,22 +97,15 @@ async def _worker_with_scheduler(app: Any, w: Any, burst: bool) -> None:
         await sched
 
 
-def _run_processes(ctx: click.Context, processes: int) -> None:
-    """Start N copies of this command (without --processes) and forward signals to them."""
-    argv = _argv_without_processes(sys.argv[1:])
-    children = [subprocess.Popen([sys.executable, "-m", "hubjobs.cli", *argv]) for _ in range(processes)]
-    click.echo(f"started {processes} worker processes: {', '.join(str(c.pid) for c in children)}", err=True)
+def _run_processes(ctx: click.Context, processes: int, grace: float) -> None:
+    """Run N copies of this command (without --processes) under a supervisor (hubjobs/supervisor.py):
+    dead children restart with backoff, SIGTERM/SIGINT reach every child; the exit code says how
+    it ended (0 clean, 3 a child did not stop cleanly, 4 gave up on a child that kept dying)."""
+    from .supervisor import Supervisor
 
-    def forward(signum: int, _frame: Any) -> None:
-        for c in children:
-            if c.poll() is None:
-                c.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [c.wait() for c in children]
-    if any(codes):
-        raise click.ClickException(f"worker processes exited with codes {codes}")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="hubjobs supervisor: %(message)s")
+    command = [sys.executable, "-m", "hubjobs.cli", *_argv_without_processes(sys.argv[1:])]
+    ctx.exit(Supervisor(command, processes, kill_after=grace + 30.0).run())
 
 
 def _argv_without_processes(argv: list[str]) -> list[str]:
@@ -123,7 +118,7 @@ def _argv_without_processes(argv: list[str]) -> list[str]:
         if arg in ("--processes", "-p"):
             skip = True
             continue
-        if arg.startswith("--processes="):
+        if arg.startswith("--processes=") or (arg.startswith("-p") and arg[2:].lstrip("=").isdigit()):
             continue
         out.append(arg)
     return out

@@ -12,9 +12,8 @@ import json
 import os
 import time
 from collections.abc import Generator, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .backends.base import (
     AddedJob,
@@ -46,16 +45,14 @@ J = TypeVar("J", bound="Job | None")
 MAX_JOB_ID_LENGTH = 256
 
 
-@dataclass(frozen=True)
-class _Call:
+class _Call(NamedTuple):
     """A backend operation a plan needs: the method of `Backend` / `SyncBackend` and its argument."""
 
     method: str
     arg: Any
 
 
-@dataclass(frozen=True)
-class _Emit:
+class _Emit(NamedTuple):
     """An in-process event a plan emits."""
 
     event: JobEvent

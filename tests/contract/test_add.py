@@ -138,3 +138,33 @@ def test_sync_adds_from_many_threads_at_once(backend_url: str) -> None:
         assert app._portal is None  # no hop through a background event loop
     finally:
         app.close()
+
+
+def test_sync_adds_in_a_forked_child_use_connections_of_its_own(backend_url: str) -> None:
+    """A pre-forking web server (gunicorn --preload) forks after the App made sync calls: the
+    child opens its own connections and the parent's keep working."""
+    import multiprocessing
+
+    from tests.apps import build_app
+
+    app = build_app(backend_url)
+    try:
+        q = app.queue("q")
+        q.add("noop", {"who": "parent"}, job_id="before-fork")
+
+        def child() -> None:
+            child_q = app.queue("q")
+            for i in range(20):
+                child_q.add("noop", {"who": "child", "i": i}, job_id=f"child-{i}")
+            assert child_q.get("before-fork") is not None
+
+        proc = multiprocessing.get_context("fork").Process(target=child)
+        proc.start()
+        for i in range(20):  # the parent adds meanwhile on its own connections
+            q.add("noop", {"who": "parent", "i": i}, job_id=f"parent-{i}")
+        proc.join(60)
+        assert proc.exitcode == 0
+        assert q.counts()["waiting"] == 41
+        assert q.get("child-19") is not None and q.get("parent-19") is not None
+    finally:
+        app.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,29 @@ async def test_list_queues_and_settings(tapp: App, producer: Producers) -> None:
     assert "q" in await backend.list_queues()
     settings = await producer(q).settings()
     assert settings.paused is False
+
+
+async def test_logs_and_removed_events(tapp: App, producer: Producers, tmp_path: Path) -> None:
+    q = tapp.queue("q")
+    release = tmp_path / "release"
+    release.write_text("go")
+    job = await producer(q).add("wait_file", {"path": str(release)})
+    async with running_worker(tapp, "q"):
+        await wait_until(state_is(tapp, "q", job.id, "completed"), what="job completed")
+    lines = await producer(q).logs(job.id)
+    assert [line.line for line in lines] == ["waiting for release"] and lines[0].at > 0
+    assert await producer(q).logs("missing") == []
+    removed: list[str | None] = []
+    q.on("removed", lambda e: removed.append(e.job_id))
+    assert await producer(q).remove(job.id)
+    assert removed == [job.id] and await producer(q).get(job.id) is None
+
+
+async def test_promote_a_delayed_job(tapp: App, producer: Producers) -> None:
+    q = tapp.queue("q")
+    job = await producer(q).add("noop", {}, delay=3600)
+    assert job.state == JobState.DELAYED and job.run_at is not None
+    assert [j.id for j in await producer(q).jobs("delayed")] == [job.id]
+    promoted = await producer(q).promote(job.id)
+    assert promoted.state == JobState.WAITING
+    assert (await producer(q).counts())["delayed"] == 0

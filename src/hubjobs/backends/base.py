@@ -17,7 +17,7 @@ backend's twins share their statements, scripts and row decoding and differ only
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -432,6 +432,63 @@ class RecordScheduleRun:
     next_run: float | None
 
 
+@dataclass(frozen=True)
+class QueueMinute:
+    """What one queue's workers finished in one minute: final outcomes and how long the jobs
+    waited and ran, as counts per duration bucket (see `hubjobs.history.buckets`)."""
+
+    queue: str
+    minute: int
+    """Epoch seconds at the start of the minute (a multiple of 60)."""
+    completed: int = 0
+    failed: int = 0
+    wait_buckets: Mapping[int, int] = field(default_factory=dict)
+    """Bucket index -> jobs whose wait (ready to started) fell in it."""
+    run_buckets: Mapping[int, int] = field(default_factory=dict)
+    """Bucket index -> jobs whose run (started to finished) fell in it."""
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    """Add per-minute counts to the stored throughput history (counts from several workers for
+    the same minute add up). Counts older than `keep_seconds` are dropped (duration buckets are
+    kept per hour; Redis drops a queue's counts a day at a time, once the whole day is older)."""
+
+    minutes: Sequence[QueueMinute]
+    keep_seconds: int = 7 * 86_400
+
+
+@dataclass(frozen=True)
+class ReadHistory:
+    """Throughput of one queue (or every queue when `queue` is None) from `since` to `until`
+    (epoch seconds), summed into points `step` seconds apart (a multiple of 60), and the
+    duration buckets of the hours the range touches."""
+
+    queue: str | None
+    since: float
+    until: float
+    step: int = 60
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """Jobs finished in `[at, at + step)`."""
+
+    at: int
+    completed: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class History:
+    """A throughput series (only points with activity; missing points are zero) and the summed
+    wait and run duration buckets of the range."""
+
+    points: list[HistoryPoint]
+    wait_buckets: dict[int, int]
+    run_buckets: dict[int, int]
+
+
 # ---------------------------------------------------------------- the interface
 
 
@@ -674,3 +731,12 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def record_schedule_run(self, req: RecordScheduleRun) -> bool:
         """Compare-and-set a schedule's last/next run; False if another process moved it."""
+
+    # -- throughput history
+    @abc.abstractmethod
+    async def record_history(self, req: RecordHistory) -> None:
+        """Add per-minute outcome counts and duration buckets; drop what is older than kept."""
+
+    @abc.abstractmethod
+    async def read_history(self, req: ReadHistory) -> History:
+        """A queue's (or all queues') throughput series and duration buckets over a range."""

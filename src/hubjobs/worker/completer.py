@@ -10,6 +10,7 @@ from ..backends.base import Backend, ClaimedJob, ClaimJobs, FinishJobs, JobOutco
 from ..errors import BackendUnavailable
 from ..events import JobEvent
 from .event_publisher import EventPublisher
+from .history_rollup import HistoryRollup
 from .slots import RunningJob, Slots, Tally
 
 log = logging.getLogger("hubjobs.worker")
@@ -21,8 +22,11 @@ Pending = tuple[JobOutcome, RunningJob, JobEvent]
 class Completer:
     """Queues outcomes and applies them with `finish` (one batch per round trip)."""
 
-    def __init__(self, slots: Slots, events: EventPublisher, tally: Tally) -> None:
+    def __init__(self, slots: Slots, events: EventPublisher, tally: Tally,
+                 history: HistoryRollup | None = None) -> None:
         self.slots = slots
+        self.history = history
+        """Counts applied outcomes for the throughput history, when given."""
         self.events = events
         self.tally = tally
         self.outcomes: dict[str, list[Pending]] = {}
@@ -79,6 +83,8 @@ class Completer:
                     await self.events.emit(JobEvent("lease_lost", event.queue, outcome.job_id, event.job,
                                                     {"outcome": outcome.kind}))
                 continue
+            if self.history is not None:
+                self.history.note(outcome.kind, event.job or _rj.job, event.at)
             if outcome.kind == "completed":
                 self.tally.processed += 1
             elif outcome.kind == "failed":

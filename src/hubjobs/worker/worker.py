@@ -23,6 +23,7 @@ from .event_flusher import EventFlusher
 from .event_publisher import EventPublisher
 from .executor import Executor
 from .heartbeat import HeartbeatService, worker_info
+from .history_rollup import HistoryRollup
 from .lease_renewal import LeaseRenewal
 from .ports import WorkerHost
 from .producer import Producer
@@ -132,7 +133,8 @@ class Worker:
             slots.stopping = True
         threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
         events = EventPublisher(self.events, publish=self.publish)
-        completer = Completer(slots, events, self._tally)
+        history = HistoryRollup(backend)
+        completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
         executor = Executor(slots, self.host, completer, events, Reporter(backend, slots, events, loop), pacer,
                             threads, self.process_slots)
@@ -141,7 +143,8 @@ class Worker:
         stall = StallRescue(backend, self.queues, events, slots, self.stall_interval)
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
-            HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend)]
+            HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
+            history]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
         for service in services:

@@ -44,6 +44,7 @@ from ..base import (
     FinishJobs,
     FinishResult,
     Heartbeat,
+    History,
     JobIds,
     JobOutcome,
     JobRef,
@@ -54,6 +55,8 @@ from ..base import (
     QueueEvent,
     QueueSettings,
     ReadEvents,
+    ReadHistory,
+    RecordHistory,
     RecordScheduleRun,
     RecoveredJobs,
     RecoverStalled,
@@ -69,6 +72,7 @@ from ..base import (
     WorkerInfo,
 )
 from ..event_batches import decode_events, encode_events
+from ..history_rows import check_read, history_from_rows, read_params, record_rows
 from ..job_rows import CorruptJobRow
 from ..sql_files import SqlFile
 from .connection import CONNECT_TIMEOUT_SECONDS, AsyncConn, Database
@@ -623,3 +627,34 @@ class PostgresBackend(Backend):
             return cur.rowcount == 1
 
         return await self._db.run("recording a schedule run", run)
+
+    # ------------------------------------------------------------ throughput history
+
+    async def record_history(self, req: RecordHistory) -> None:
+        """Add minute counts and duration buckets and prune old rows, in one transaction."""
+        rows = record_rows(req, time.time())
+        if not rows.prunes:
+            return
+        m, d = rows.minutes, rows.durations
+        prune = {"queues": [p["queue"] for p in rows.prunes], "cutoff": rows.prunes[0]["cutoff"]}
+        statements: list[Statement] = []
+        if m:
+            statements.append((self._q("history", "add_minutes"), {
+                "queues": [r["queue"] for r in m], "minutes": [r["minute"] for r in m],
+                "completed": [r["completed"] for r in m], "failed": [r["failed"] for r in m]}))
+        if d:
+            statements.append((self._q("history", "add_durations"), {
+                "queues": [r["queue"] for r in d], "hours": [r["hour"] for r in d],
+                "kinds": [r["kind"] for r in d], "buckets": [r["bucket"] for r in d], "ns": [r["n"] for r in d]}))
+        statements.append((self._q("history", "prune_minutes"), prune))
+        statements.append((self._q("history", "prune_durations"), prune))
+        await self._batch("recording throughput history", statements)
+
+    async def read_history(self, req: ReadHistory) -> History:
+        """Points summed per step and the duration buckets of the range."""
+        check_read(req)
+        params = read_params(req)
+        points, durations = await self._batch("reading throughput history", [
+            (self._q("history", "read_points"), params), (self._q("history", "read_durations"), params)])
+        return history_from_rows([(r["at"], r["completed"], r["failed"]) for r in points],
+                                 [(r["kind"], r["bucket"], r["n"]) for r in durations])

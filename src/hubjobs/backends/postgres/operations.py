@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from psycopg.rows import DictRow
 
@@ -45,8 +44,7 @@ OPTIONS_CACHE_SIZE = 256
 FINISHED_STATES = (JobState.COMPLETED, JobState.FAILED)
 
 
-@dataclass(frozen=True, slots=True)
-class Rows:
+class Rows(NamedTuple):
     """Run one statement; the reply is its rows (dicts)."""
 
     what: str
@@ -54,8 +52,7 @@ class Rows:
     params: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RowCount:
+class RowCount(NamedTuple):
     """Run one statement; the reply is how many rows it changed."""
 
     what: str

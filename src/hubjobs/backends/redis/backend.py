@@ -33,6 +33,7 @@ from ..base import (
     FinishJobs,
     FinishResult,
     Heartbeat,
+    History,
     JobIds,
     JobOutcome,
     JobRef,
@@ -45,6 +46,8 @@ from ..base import (
     QueueEvent,
     QueueSettings,
     ReadEvents,
+    ReadHistory,
+    RecordHistory,
     RecordScheduleRun,
     RecoveredJobs,
     RecoverStalled,
@@ -60,6 +63,8 @@ from ..base import (
     WorkerInfo,
 )
 from ..event_batches import encode_events
+from ..history_rows import check_read, read_params
+from . import history
 from .batching import AddCoalescer
 from .client import ScriptLane
 from .clock import ServerClock
@@ -736,3 +741,31 @@ class RedisBackend(Backend):
         return bool(await self._run("record_schedule_run", self._schedule_keys(),
                                     [req.schedule_id, _float_text(req.expected_last_run), _float_text(req.last_run),
                                      _float_text(req.next_run)], "recording a schedule run"))
+
+    # ------------------------------------------------------------ throughput history
+
+    async def record_history(self, req: RecordHistory) -> None:
+        """Add counts to each queue's day hashes (one script call per queue and day)."""
+        for (queue, day), fields in history.increments(req).items():
+            if not fields:
+                continue
+            await self._register_queue(queue)  # read_history of every queue finds it
+            args: list[Any] = [day + history.DAY + req.keep_seconds]
+            for name, n in fields.items():
+                args += [name, n]
+            await self._run("record_history", [history.day_key(self._keys(queue).base, day)], args,
+                            "recording throughput history")
+
+    async def read_history(self, req: ReadHistory) -> History:
+        """Read the day hashes of the range, for one queue or every queue."""
+        check_read(req)
+        params = read_params(req)
+        queues = [req.queue] if req.queue is not None else await self.list_queues()
+        flats = []
+        for queue in queues:
+            base = self._keys(queue).base
+            keys = [history.day_key(base, d) for d in history.days_between(params["since"], params["until"])]
+            flats.append(await self._run("read_history", keys,
+                                         [params["since"], params["until"], params["since_hour"]],
+                                         "reading throughput history"))
+        return history.merge(req, flats)

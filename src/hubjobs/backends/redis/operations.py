@@ -13,8 +13,7 @@ import logging
 import math
 import re
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ...errors import ConfigurationError, InvalidJobOptions
 from ...job import Job, JobState
@@ -47,8 +46,7 @@ _PLAIN_TEXT = re.compile(r"[a-z0-9 _.@:+-]+")
 """Search text made only of characters JSON never escapes."""
 
 
-@dataclass(frozen=True, slots=True)
-class Script:
+class Script(NamedTuple):
     """Run the Lua script of `operation` with these keys and arguments."""
 
     operation: str
@@ -59,8 +57,7 @@ class Script:
     queue: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """Run one plain command (its reply parsed by the client's response callbacks)."""
 
     args: tuple[Any, ...]

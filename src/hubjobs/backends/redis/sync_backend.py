@@ -10,7 +10,6 @@ the socket and its reply read straight off it (`sync_lane.py`)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from redis import BlockingConnectionPool, Redis

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import hiredis
+
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 

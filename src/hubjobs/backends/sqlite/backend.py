@@ -34,6 +34,7 @@ from ..base import (
     ExtendLeases,
     FinishJobs,
     FinishResult,
+    History,
     Heartbeat,
     JobIds,
     JobOutcome,
@@ -45,6 +46,8 @@ from ..base import (
     QueueEvent,
     QueueSettings,
     ReadEvents,
+    ReadHistory,
+    RecordHistory,
     RecordScheduleRun,
     RecoveredJobs,
     RecoverStalled,
@@ -59,6 +62,7 @@ from ..base import (
     WaitForJobs,
     WorkerInfo,
 )
+from ..history_rows import check_read, history_from_rows, read_params, record_rows
 from ..job_rows import CorruptJobRow
 from ..sql_files import SqlFile
 from .connection import Location, connect, path_from_url, read, write_transaction
@@ -504,6 +508,33 @@ class SQLiteBackend(Backend):
             "id": req.schedule_id, "expected_last_run": req.expected_last_run, "last_run": req.last_run,
             "next_run": req.next_run}).rowcount == 1)
 
+    # ------------------------------------------------------------ throughput history
+
+    async def record_history(self, req: RecordHistory) -> None:
+        """Add minute counts and duration buckets in one transaction; prune old rows."""
+        rows = record_rows(req, clock.now())
+        if not rows.prunes:
+            return
+
+        def run(c: sqlite3.Connection) -> None:
+            c.executemany(self._q("history", "add_minute"), rows.minutes)
+            c.executemany(self._q("history", "add_duration"), rows.durations)
+            c.executemany(self._q("history", "prune_minutes"), rows.prunes)
+            c.executemany(self._q("history", "prune_durations"), rows.prunes)
+
+        await self._write(run)
+
+    async def read_history(self, req: ReadHistory) -> History:
+        """Points summed per step and the duration buckets of the range."""
+        check_read(req)
+        params = read_params(req)
+
+        def run(c: sqlite3.Connection) -> History:
+            points = c.execute(self._q("history", "read_points"), params).fetchall()
+            durations = c.execute(self._q("history", "read_durations"), params).fetchall()
+            return history_from_rows(points, durations)
+
+        return await self._read(run)
 
 
 class MemoryBackend(SQLiteBackend):

@@ -206,7 +206,7 @@ def raw_sqlite_connection(connection: Any) -> sqlite3.Connection:
     if isinstance(connection, sqlite3.Connection):
         return connection
     target = connection
-    if hasattr(target, "connection") and callable(getattr(target, "connection")):  # Session
+    if hasattr(target, "connection") and callable(target.connection):  # Session
         target = target.connection()
     dbapi = getattr(getattr(target, "connection", None), "driver_connection", None)
     if isinstance(dbapi, sqlite3.Connection):
