@@ -6,6 +6,9 @@ from pathlib import Path
 
 from hubjobs.backends.sqlite.memory import forget
 
+MULTI_PROCESS = False
+"""It lives in the test's process: process-killing fault tests use the shared backends."""
+
 
 def make_url(tmp_path: Path, test_id: str) -> str:
     """A URL to a new in-memory database."""

@@ -6,6 +6,7 @@ while the App's backends open and close their connections around it."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from urllib.parse import quote, unquote
 from ...errors import ConfigurationError
 
 PREFIX = "memory://"
-_KEEPERS: dict[str, sqlite3.Connection] = {}
+_KEEPERS: dict[str, tuple[int, sqlite3.Connection]] = {}
+"""name -> (the process it lives in, the connection holding it)."""
 _LOCK = threading.Lock()
 
 
@@ -33,10 +35,16 @@ class MemoryDatabase:
         return f"file:/hubjobs-memory-{quote(self.name, safe='')}?vfs=memdb"
 
     def keep(self) -> None:
-        """Hold the database open until `forget` (idempotent, thread-safe)."""
+        """Hold the database open until `forget` (idempotent, thread-safe). A forked process is
+        refused: it would write to a copy the parent never sees."""
         with _LOCK:
-            if self.name not in _KEEPERS:
-                _KEEPERS[self.name] = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            kept = _KEEPERS.get(self.name)
+            if kept is None:
+                _KEEPERS[self.name] = (os.getpid(), sqlite3.connect(self.uri, uri=True, check_same_thread=False))
+            elif kept[0] != os.getpid():
+                raise ConfigurationError(
+                    f"{self} lives in process {kept[0]}; another process cannot reach it (writes here "
+                    f"would be lost): use sqlite:///path.db, Redis or PostgreSQL for several processes")
 
 
 def memory_database(url: str) -> MemoryDatabase:
@@ -52,8 +60,8 @@ def memory_database(url: str) -> MemoryDatabase:
 def forget(url: str) -> bool:
     """Free the memory database of `url` once its other connections close; True if it was kept."""
     with _LOCK:
-        keeper = _KEEPERS.pop(memory_database(url).name, None)
-    if keeper is None:
+        kept = _KEEPERS.pop(memory_database(url).name, None)
+    if kept is None:
         return False
-    keeper.close()
+    kept[1].close()
     return True
