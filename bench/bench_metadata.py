@@ -6,7 +6,7 @@ big). Each measurement runs in a fresh Python process so that one run's memory c
 another's; "extra memory" is the rise of the process's peak RSS (ru_maxrss) over its level just
 before the measurement, and tracemalloc's peak of Python allocations.
 
-    python bench/bench_metadata.py [--size-mb 100] [--samples ../shared/samples] [--json]
+    python bench/bench_metadata.py [--size-mb 100] [--samples DIR] [--json]
 
 Exits 1 if any measurement needs 64 MB of extra memory or more (the target).
 """

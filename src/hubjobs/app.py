@@ -6,7 +6,7 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
@@ -115,26 +115,33 @@ class App:
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: Literal[False] = False,
-            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Job[SM]], R]], Task[P, SM, R]]: ...
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Job[SM]], R]], Task[P, SM, R]]: ...
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: Literal[True],
-            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: bool,
-            schema: Callable[P, SM], **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
+            schema: Callable[P, SM], options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[[Any], R]], Task[P, SM, R]]: ...
 
     @overload
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: None = None, **options: Any) -> Callable[[Callable[..., R]], Task[..., Any, R]]: ...
+            schema: None = None, options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[..., R]], Task[..., Any, R]]: ...
 
     def job(self, queue: str, name: str | None = None, *, process: bool = False,
-            schema: Any = None, **options: Any) -> Callable[[Callable[..., Any]], Task[Any, Any, Any]]:
+            schema: Any = None, options_from_data: Callable[[Any], Mapping[str, Any]] | None = None,
+            **options: Any) -> Callable[[Callable[..., Any]], Task[Any, Any, Any]]:
         """Register the decorated function as the handler of job `name` (default: the function's
         name) on `queue`. Options: attempts, backoff, priority, timeout, remove_on_complete,
         remove_on_fail, max_stalled; `process=True` runs it in a child process; `schema` is a
-        pydantic model checked when a job is added, and the handler's `job.data` is an instance of it.
+        pydantic model checked when a job is added, and the handler's `job.data` is an instance of it;
+        `options_from_data(data)` returns add options (e.g. ``{"priority": 3}``) used whenever an
+        add, from any producer (Python, CLI, HTTP), leaves them unset.
 
         Returns a `Task`: calling it calls the function; `task.enqueue(...)` / `aenqueue(...)` add
         jobs typed by the schema (the model, or its fields as keyword arguments)."""
@@ -147,7 +154,8 @@ class App:
             job_name = name or handler.__name__
             self.queue(queue)
             self.handlers[(queue, job_name)] = make_handler_spec(
-                queue, job_name, handler, process=process, schema=schema, overrides=options)
+                queue, job_name, handler, process=process, schema=schema, overrides=options,
+                options_from_data=options_from_data)
             return Task(self, queue, job_name, handler, schema)
 
         return register

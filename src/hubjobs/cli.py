@@ -34,7 +34,36 @@ from .payload import parse_data_argument
 STATES = [s.value for s in JobState]
 
 
-@click.group(cls=NeverTraceback)
+LAZY_COMMANDS: dict[str, str] = {
+    "schedules": "hubjobs.cli_schedules", "scheduler": "hubjobs.cli_schedules",
+    "dashboard": "hubjobs.cli_admin", "tokens": "hubjobs.cli_admin",
+}
+"""Commands living in their own modules, imported only when used (or listed by --help): a worker
+never loads the dashboard's packages, and without the dashboard extra `dashboard`/`tokens` fail
+with one line naming it."""
+
+
+class _LazyGroup(NeverTraceback):
+    """The `hubjobs` group: the commands of `LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, the lazy ones included."""
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A command, importing its module first when it is a lazy one."""
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            try:
+                module = importlib.import_module(LAZY_COMMANDS[cmd_name])
+            except MissingExtra as exc:
+                return _needs_extra(cmd_name, exc)
+            cmd = getattr(module, cmd_name, None)
+            if isinstance(cmd, click.Command):
+                self.add_command(cmd, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(package_name="hubjobs", prog_name="hubjobs", message="%(prog)s %(version)s")
 @click.option("--url", envvar="HUBJOBS_URL", default=None, help="Backend URL (default sqlite:///./hubjobs.db).")
 @click.option("--app", "app_path", envvar="HUBJOBS_APP", default=None, help="Your App as module:attribute.")
@@ -395,24 +424,6 @@ def migrate(ctx: click.Context) -> None:
     click.echo(f"schema up to date on {app.url}")
 
 
-def _register_optional_commands() -> None:
-    """Commands living in their own modules (schedules, dashboard, tokens, run)."""
-    for module_name, names in (("hubjobs.cli_schedules", ("schedules", "scheduler")),
-                               ("hubjobs.cli_admin", ("dashboard", "tokens"))):
-        try:
-            module = importlib.import_module(module_name)
-        except MissingExtra as exc:
-            for name in names:
-                main.add_command(_needs_extra(name, exc))
-            continue
-        except ImportError:
-            continue
-        for name in names:
-            cmd = getattr(module, name, None)
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd)
-
-
 def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
     """A stand-in for a command whose extra is not installed: it fails with one line naming it."""
 
@@ -422,8 +433,6 @@ def _needs_extra(name: str, missing: MissingExtra) -> click.Command:
     return click.Command(name, callback=fail, help=f"(needs hubjobs[{missing.extra}]) {missing}",
                          context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
-
-_register_optional_commands()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -90,6 +90,19 @@ def _state(state: JobState | str) -> JobState:
             f"unknown state {state!r}; use one of {', '.join(s.value for s in JobState)}") from None
 
 
+_DATA_OPTIONS = frozenset({"priority", "attempts", "timeout", "delay"})
+
+
+def _options_from_data(fn: Callable[[Any], Mapping[str, Any]], data: Any, name: str) -> Mapping[str, Any]:
+    """A handler's options read from a job's data; only the options it may set."""
+    derived = fn(data) or {}
+    unknown = set(derived) - _DATA_OPTIONS
+    if unknown:
+        raise InvalidJobOptions(f"options_from_data of job {name!r} returned options it may not set: "
+                                f"{sorted(unknown)} (allowed: {sorted(_DATA_OPTIONS)})")
+    return derived
+
+
 class Queue:
     """Add jobs to a queue and manage them. Obtain one with `app.queue(name)`."""
 
@@ -143,6 +156,12 @@ class Queue:
                                  f"known: {', '.join(sorted(known))}")
         if spec is not None and spec.schema is not None:
             validate_schema(spec.schema, data, job_name=name)
+        if spec is not None and spec.options_from_data is not None:
+            derived = _options_from_data(spec.options_from_data, data, name)
+            priority = derived.get("priority") if priority is None else priority
+            attempts = derived.get("attempts") if attempts is None else attempts
+            timeout = derived.get("timeout") if timeout is None else timeout
+            delay = derived.get("delay") if delay is None and run_at is None else delay
         data_json = encode_data(data, self.app.payload_limits)
         check_data_text(data, data_json)
         if job_id is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,9 @@ class HandlerSpec:
     schema: type[BaseModel] | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     """Options given at registration (attempts, backoff, timeout...) over the queue's defaults."""
+    options_from_data: Callable[[Any], Mapping[str, Any]] | None = None
+    """Per-job defaults read from the job's data (e.g. ``{"priority": data["priority"]}``),
+    applied to every add of this job (Python, CLI, HTTP) for options the add itself leaves unset."""
 
     @property
     def import_path(self) -> str:
@@ -73,7 +76,8 @@ class HandlerSpec:
 
 
 def make_handler_spec(queue: str, name: str, fn: Handler, *, process: bool,
-                      schema: type[BaseModel] | None, overrides: dict[str, Any]) -> HandlerSpec:
+                      schema: type[BaseModel] | None, overrides: dict[str, Any],
+                      options_from_data: Callable[[Any], Mapping[str, Any]] | None = None) -> HandlerSpec:
     """Validate and build a HandlerSpec."""
     if not callable(fn):
         raise ConfigurationError(f"handler for {queue}/{name} is not callable: {fn!r}")
@@ -87,4 +91,6 @@ def make_handler_spec(queue: str, name: str, fn: Handler, *, process: bool,
     if schema is not None and not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         raise ConfigurationError(f"handler {queue}/{name}: schema must be a pydantic BaseModel subclass")
     JobOptions().merged(**overrides)  # validate now, not at the first add
-    return HandlerSpec(queue, name, fn, is_async, process, schema, dict(overrides))
+    if options_from_data is not None and not callable(options_from_data):
+        raise ConfigurationError(f"handler {queue}/{name}: options_from_data must be callable")
+    return HandlerSpec(queue, name, fn, is_async, process, schema, dict(overrides), options_from_data)

@@ -47,7 +47,8 @@ def make_app(url: str, switch: Switch | None = None) -> App:
 
     @app.job("email", "send-email", schema=EmailData)
     async def send_email(job: Job) -> dict[str, Any]:
-        await job.alog(f"sending {job.data['template']} to {job.data['to']}")
+        data = job.data if isinstance(job.data, dict) else job.data.model_dump()  # the schema's model
+        await job.alog(f"sending {data['template']} to {data['to']}")
         return {"sent": True}
 
     @app.job("files", "process-file")

@@ -41,8 +41,9 @@ def _assert_escaped(html: str, where: str) -> None:
     for raw in (XSS_SCRIPT, XSS_IMG, EVIL_QUEUE, "<img src=x", "onerror=alert(2)>", "onload=alert(3)>"):
         assert raw not in html, f"{where}: unescaped {raw!r}"
     lowered = html.lower()
-    # the only script element is the dashboard's own file
-    assert lowered.count("<script") == lowered.count('<script src="') == 1, where
+    # the only script elements are the dashboard's own files (theme.js, dashboard.js)
+    assert lowered.count("<script") == lowered.count('<script src="') == 2, where
+    assert lowered.count('/static/theme.js"></script>') == lowered.count('/static/dashboard.js" defer></script>') == 1
 
 
 async def test_job_data_and_errors_are_escaped_in_every_page(client: httpx.AsyncClient, tokens: Tokens,

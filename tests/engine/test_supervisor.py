@@ -153,3 +153,33 @@ def test_a_child_that_does_not_stop_cleanly_gives_exit_code_3(tmp_path: Path) ->
         assert supervisor.run() == EXIT_UNCLEAN_STOP
     finally:
         stopper.join()
+
+
+def test_sigint_reaches_every_child_once_and_the_supervisor_waits_for_them(tmp_path: Path) -> None:
+    """Each child counts the SIGINTs it gets and records them as it exits (cleanly) after a
+    moment of shutdown work; the supervisor returns only after every child has exited."""
+    ready, done = tmp_path / "ready", tmp_path / "done"
+    ready.mkdir()
+    done.mkdir()
+    child = ("import os, pathlib, signal, threading\n"
+             "got = []\n"
+             "stop = threading.Event()\n"
+             "signal.signal(signal.SIGINT, lambda *a: (got.append(1), stop.set()))\n"
+             f"pathlib.Path({str(ready)!r}, str(os.getpid())).touch()\n"
+             "stop.wait()\n"
+             "threading.Event().wait(0.3)  # shutdown work; a second SIGINT would be counted too\n"
+             f"pathlib.Path({str(done)!r}, str(os.getpid())).write_text(str(len(got)))\n")
+    supervisor = Supervisor([sys.executable, "-c", child], 3)
+
+    def interrupt_when_ready() -> None:
+        wait_until_sync(lambda: len(list(ready.iterdir())) == 3, timeout=60, what="children ready")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    stopper = threading.Thread(target=interrupt_when_ready)
+    stopper.start()
+    try:
+        assert supervisor.run() == EXIT_OK
+    finally:
+        stopper.join()
+    counts = {p.name: p.read_text() for p in done.iterdir()}
+    assert sorted(counts) == sorted(p.name for p in ready.iterdir()) and set(counts.values()) == {"1"}

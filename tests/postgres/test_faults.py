@@ -125,3 +125,26 @@ async def test_server_crash_and_restart_mid_load(
     finally:
         await app.aclose()
         app.close()
+
+
+def test_sync_producer_connections_cut_by_the_server_are_replaced(pg_url: str) -> None:
+    """pg_terminate_backend of the sync twin's idle connections: the next sync call notices (the
+    server's goodbye is read without a round trip) and opens a fresh one."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = "hubjobs-sync-cut"
+    app = build_app(f"{pg_url}&application_name={name}")
+    q = app.queue("q")
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: q.add("noop", {"i": i}), range(20)))
+        assert _terminate(pg_url, name) >= 1
+        deadline = time.monotonic() + 30
+        while _connected(pg_url, name):  # the server ends them (a condition, polled: no fixed sleep)
+            assert time.monotonic() < deadline, "terminated connections still listed"
+            time.sleep(0.01)
+        assert q.add("noop", {"after": "cut"}).id
+        assert q.counts()["waiting"] == 21
+    finally:
+        app.close()

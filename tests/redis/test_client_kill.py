@@ -68,3 +68,36 @@ async def test_killed_connections_are_reopened_and_work_goes_on(
         workers.kill_all()
         await app.aclose()
         app.close()
+
+
+def test_sync_producer_connections_killed_or_restarted_are_reopened(redis_server: RedisServer) -> None:
+    """The sync twin's connections: CLIENT KILL of every one, then a server restart (which also
+    drops the loaded scripts: NOSCRIPT loads them again). The next sync call reconnects; while
+    Redis is down a sync add fails at once with BackendUnavailable."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from hubjobs.errors import BackendUnavailable
+
+    app = build_app(f"{redis_server.url}?prefix=killsync")
+    q = app.queue("q")
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: q.add("noop", {"i": i}), range(40)))  # several idle connections
+        mine = _connections(redis_server, f"hubjobs:{os.getpid()}")
+        assert mine
+        admin = redis_server.client()
+        for cl in mine:
+            admin.client_kill_filter(_id=cl["id"])
+        admin.close()
+        assert q.add("noop", {"after": "kill"}).id and q.counts()["waiting"] == 41
+        redis_server.stop()
+        with pytest.raises(BackendUnavailable):
+            q.add("noop", {"while": "down"})
+        redis_server.start()
+        job = q.add("noop", {"after": "restart"})
+        assert q.get(job.id) is not None
+    finally:
+        app.close()

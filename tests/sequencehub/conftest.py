@@ -16,11 +16,19 @@ from pathlib import Path
 import pytest
 
 from sequencehub.files.scan import ClamdScanner, ScannerUnavailable
+from tests.sequencehub.marketplace_support import drop_marketplace_databases
 
 SAMPLES_ENV = "SEQUENCEHUB_SAMPLES"
 CLAMD_START_SECONDS = 60.0
 # The EICAR anti-virus test string, assembled from two halves so this file is not itself flagged.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+@pytest.fixture(autouse=True)
+def _drop_marketplace_databases() -> Iterator[None]:
+    """Drop the marketplace databases a test made (after its own fixtures closed their pools)."""
+    yield
+    drop_marketplace_databases()
 
 
 @pytest.fixture(scope="session")

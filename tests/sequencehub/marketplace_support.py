@@ -1,15 +1,21 @@
 """Real peers for the marketplace job tests: an HTTP receiver and an SMTP server on loopback, and a
-factory for an App + marketplace database on SQLite files."""
+factory for an App (SQLite engine) + marketplace database.
+
+The marketplace database is, by default, a PostgreSQL schema made from ``schema.prisma`` by the DDL
+``prisma migrate`` emits (the layout the Next.js app holds); ``SEQUENCEHUB_TEST_MARKET_DB=sqlite``
+switches to SQLite files migrated by Alembic."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import logging
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +28,10 @@ from hubjobs import App
 from sequencehub.config import Settings
 from sequencehub.db import open_database
 from sequencehub.jobs import MarketplaceJobs, register_marketplace_jobs
+from tests.sequencehub.prisma_schema import prisma_database
+
+MARKET_DB_ENV = "SEQUENCEHUB_TEST_MARKET_DB"
+_made_databases = ExitStack()
 
 WEBHOOK_SECRET = "test-secret-\u00e9"
 HANG = "hang"
@@ -160,11 +170,29 @@ def smtp_server() -> Iterator[SmtpSink]:
         controller.stop()
 
 
+def marketplace_url(tmp_path: Path, name: str = "marketplace") -> str:
+    """A new empty marketplace database for the running test: a Prisma-made PostgreSQL schema
+    (dropped after the test), or a SQLite file under tmp_path when SEQUENCEHUB_TEST_MARKET_DB=sqlite."""
+    if os.environ.get(MARKET_DB_ENV, "postgres") == "sqlite":
+        return f"sqlite:///{tmp_path / name}.db"
+    return _made_databases.enter_context(prisma_database())
+
+
+def drop_marketplace_databases() -> None:
+    """Drop the databases :func:`marketplace_url` made (best effort: a leftover is logged)."""
+    global _made_databases
+    stack, _made_databases = _made_databases, ExitStack()
+    try:
+        stack.close()
+    except Exception as exc:  # a connection a failed test left open; the schema stays behind
+        logging.getLogger(__name__).warning("could not drop a test marketplace database: %s", exc)
+
+
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings for a test: SQLite marketplace DB and outbox under tmp_path, loopback allowed only
-    when the test says so."""
+    """Settings for a test: a fresh marketplace DB (see :func:`marketplace_url`) and an outbox under
+    tmp_path, loopback allowed only when the test says so."""
     base = Settings(
-        database_url=f"sqlite:///{tmp_path / 'marketplace.db'}",
+        database_url=overrides.pop("database_url", None) or marketplace_url(tmp_path),
         outbox_dir=tmp_path / "outbox",
         webhook_secret=WEBHOOK_SECRET,
     )

@@ -52,8 +52,8 @@ class Hub:
 
     def admin_action_details(self) -> list[dict[str, Any]]:
         rows = self.admin_actions()
-        assert all(row.details is not None for row in rows)
-        return [row.details for row in rows if row.details is not None]
+        assert all(row.metadata_dict is not None for row in rows)
+        return [row.metadata_dict for row in rows if row.metadata_dict is not None]
 
     def count(self, model: Any) -> int:
         with self.marketplace.jobs.db.session() as s:
@@ -176,7 +176,7 @@ async def test_pausing_a_queue_writes_one_audit_row_naming_who_and_what(hub: Hub
 
     (row,) = hub.admin_actions()
     assert row.entity_type == "queue" and row.entity_id == QUEUE
-    details = row.details
+    details = row.metadata_dict
     assert details is not None
     assert (details["action"], details["actor"], details["role"], details["via"], details["queue"]) == (
         "pause", "alice", "admin", "api", QUEUE)

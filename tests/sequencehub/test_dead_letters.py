@@ -3,16 +3,23 @@ replay and resolve."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from hubjobs import App, Job, Queue
+from sequencehub.db import open_database
 from sequencehub.dead_letter import (
     ALERT_JOB,
     DeadLetterError,
@@ -39,6 +46,7 @@ from tests.sequencehub.marketplace_support import (
 )
 
 ADMIN = "ops@example.com"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -310,9 +318,13 @@ def test_recording_the_same_failure_twice_keeps_one_open_row(tmp_path: Path) -> 
         data={"a": 1},
         error="boom again",
         attempts=3,
-        failed_at=now,
+        failed_at=now + timedelta(minutes=5),  # a later failure of the job while its row is OPEN
     )
     assert first.created and not second.created and first.dead_letter_id == second.dead_letter_id
+    repeat = record_dead_letter(  # the same failure seen again (listener and reconciler): no change
+        mj.db, queue="q", job_id="j", job_name="n", data={"a": 1}, error="other words", attempts=3,
+        failed_at=now + timedelta(minutes=5))
+    assert not repeat.created and repeat.dead_letter_id == first.dead_letter_id
     other = record_dead_letter(
         mj.db, queue="q", job_id="k", job_name="n", data=None, error="x", attempts=1, failed_at=now
     )
@@ -321,3 +333,42 @@ def test_recording_the_same_failure_twice_keeps_one_open_row(tmp_path: Path) -> 
     assert letter_j.error == "boom again" and letter_k.job_id == "k" and count(mj, DeadLetter) == 2
     assert alert_batches(mj)[0].dead_letter_count == 2
     app.close()
+
+
+async def test_a_worker_killed_after_the_final_failure_loses_no_dead_letter(tmp_path: Path) -> None:
+    """SIGKILL right after the engine committed a job's final failure, before any listener ran:
+    after a restart the reconciler derives exactly one dead letter and one alert from the
+    engine's durable failed state."""
+    settings = settings_for(tmp_path, alert_window=0.2, admin_alert_emails=(ADMIN,))
+    jobs_url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    env = dict(os.environ, SEQUENCEHUB_DATABASE_URL=settings.database_url,
+               SEQUENCEHUB_OUTBOX_DIR=str(settings.outbox_dir), SEQUENCEHUB_ADMIN_ALERT_EMAILS=ADMIN,
+               SEQUENCEHUB_ALERT_WINDOW="0.2", SEQUENCEHUB_DEAD_LETTER_RECONCILE_INTERVAL="0.5")
+    command = [sys.executable, "-m", "tests.sequencehub.dead_letter_worker", jobs_url]
+    app = App(jobs_url)
+    mj: Any = SimpleNamespace(db=open_database(settings.database_url), settings=settings)  # what the helpers read
+    try:
+        job = await app.queue("reports").aadd("build-report", {}, job_id="report-1", attempts=1)
+        crashing = subprocess.Popen([*command, "--crash-after-failure"], env=env, cwd=ROOT)
+        assert crashing.wait(timeout=120) == -signal.SIGKILL
+        failed = await app.queue("reports").aget(job.id)
+        assert failed is not None and failed.state.value == "failed"  # committed by the engine
+        assert count(mj, DeadLetter) == 0 and count(mj, AlertBatch) == 0  # no listener ran
+
+        restarted = subprocess.Popen(command, env=env, cwd=ROOT)
+        try:
+            await wait_until(lambda: [b.status for b in alert_batches(mj)] == [AlertStatus.SENT], timeout=120,
+                             what="the alert about the reconciled dead letter")
+            await asyncio.sleep(1.5)  # a few more reconcile passes: still one of each
+        finally:
+            restarted.terminate()
+            restarted.wait(timeout=60)
+        [letter] = list_dead_letters(mj.db)
+        assert (letter.queue, letter.job_id, letter.attempts) == ("reports", "report-1", 1)
+        assert "upstream unavailable" in letter.error
+        [batch] = alert_batches(mj)
+        assert batch.dead_letter_count == 1 and letter.alert_batch_id == batch.id
+        assert len(alert_emails(mj)) == 1
+    finally:
+        mj.db.dispose()
+        await close_app(app)

@@ -7,39 +7,64 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from tests.backends.postgres import libpq_url, schema_of
+from tests.sequencehub.prisma_schema import prisma_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _check_summary_against_databases(workdir: Path) -> dict[str, object]:
+Query = Callable[[str], list[tuple[Any, ...]]]
+
+
+def _check_summary_against_databases(workdir: Path, market_url: str | None = None) -> dict[str, object]:
+    """Read the marketplace back with SQL on the Prisma table and column names."""
     summary = json.loads((workdir / "summary.json").read_text())
-    market = sqlite3.connect(workdir / "marketplace.db")
     jobs = sqlite3.connect(workdir / "jobs.db")
+    if market_url is None:
+        market = sqlite3.connect(workdir / "marketplace.db")
+        query: Query = lambda text: market.execute(text).fetchall()  # noqa: E731
+        now = "datetime('now')"
+    else:
+        pg = psycopg.connect(libpq_url(market_url), autocommit=True,
+                             options=f"-c search_path={schema_of(market_url)}")
+        query = lambda text: pg.execute(text).fetchall()  # type: ignore[arg-type]  # noqa: E731
+        now = "(now() at time zone 'utc')"
     try:
-        statuses = dict(market.execute(
-            "SELECT f.processing_status, count(*) FROM product_files f JOIN products p ON p.id = f.product_id "
-            "WHERE f.deleted_at IS NULL GROUP BY f.processing_status"))
+        statuses = dict(query(
+            'SELECT CAST(f."processingStatus" AS TEXT), count(*) FROM "ProductFile" f '
+            'JOIN "Product" p ON p.id = f."productId" WHERE f."deletedAt" IS NULL GROUP BY 1'))
         assert summary["files_by_status"] == statuses
         assert statuses.get("COMPLETED", 0) >= 8 and statuses.get("FAILED") == 1  # the corrupt upload
-        hook = market.execute("SELECT status, attempts FROM webhook_logs").fetchall()
+        [(alerts,)] = query("""SELECT count(*) FROM "AuditLog" WHERE action = 'SECURITY_ALERT' """
+                            """AND "entityType" = 'file-processing'""")
+        assert alerts >= 1
+        hook = query('SELECT CAST(status AS TEXT), attempts FROM "WebhookLog"')
         assert hook == [("SUCCESS", 3)] and summary["webhook_attempts"] == 3
         assert summary["webhook_retry_headers"] == ["1", "2", "3"]
-        sent = market.execute("SELECT count(*) FROM email_logs WHERE status = 'SENT'").fetchone()[0]
+        [(sent,)] = query("""SELECT count(*) FROM "EmailLog" WHERE status = 'SENT'""")
         assert summary["emails_sent"] == sent == len(list((workdir / "outbox").glob("*.eml"))) > 0
-        assert summary["payouts"] == market.execute("SELECT count(*) FROM payouts").fetchone()[0] > 0
-        assert summary["dead_letters"] == market.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1
+        assert summary["payouts"] == query('SELECT count(*) FROM "Payout"')[0][0] > 0
+        assert summary["dead_letters"] == query('SELECT count(*) FROM "DeadLetterJob"')[0][0] == 1
         assert summary["alerts_sent"] == 1
-        expired = market.execute("SELECT count(*) FROM upload_sessions WHERE expires_at < datetime('now') "
-                                 "AND status IN ('INITIATED', 'UPLOADING')").fetchone()[0]
+        [(expired,)] = query(f"""SELECT count(*) FROM "UploadSession" WHERE "expiresAt" < {now} """
+                             """AND CAST(status AS TEXT) IN ('INITIATED', 'UPLOADING')""")
         assert expired == 0, "the cleanup removed expired upload sessions"
         for queue, counts in summary["jobs"].items():  # type: ignore[union-attr]
             stored = dict(jobs.execute("SELECT state, count(*) FROM jobs WHERE queue = ? GROUP BY state", (queue,)))
             assert {k: v for k, v in counts.items() if v} == stored, queue
         return summary
     finally:
-        market.close()
         jobs.close()
+        if market_url is None:
+            market.close()
+        else:
+            pg.close()
 
 
 def test_demo_completes_and_its_summary_matches_the_databases(tmp_path: Path) -> None:
@@ -61,6 +86,19 @@ def test_demo_completes_and_its_summary_matches_the_databases(tmp_path: Path) ->
     assert created.returncode == 0, created.stderr
     store = TokenStore(workdir / "jobs.tokens.db")
     assert store.verify(demo_token) is not None and store.verify(created.stdout.split()[-1]) is not None
+
+
+def test_demo_on_a_postgresql_database_made_by_prisma(tmp_path: Path) -> None:
+    """The app's own layout on PostgreSQL is the marketplace database: the demo changes its rows."""
+    workdir = tmp_path / "demo"
+    with prisma_database() as url:
+        proc = subprocess.run([sys.executable, "-m", "sequencehub.cli", "demo", "--dir", str(workdir),
+                               "--no-dashboard", "--database-url", url],
+                              cwd=tmp_path, text=True, capture_output=True, timeout=600,
+                              env=dict(os.environ, COLUMNS="120"))
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert not (workdir / "marketplace.db").exists()
+        _check_summary_against_databases(workdir, url)
 
 
 def test_readme_main_command_in_a_clean_virtualenv(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ def test_registering_declares_queues_and_schedules(tmp_path: Path) -> None:
     assert set(app.queues) == set(marketplace.queues)
     assert {(q, n) for q, n in app.handlers} == {
         ("webhook-retry", "retry-webhook"),
+        ("webhook-retry", "process-stripe-event"),
         ("email", "send-email"),
         ("scheduled-jobs", "daily-cleanup"),
         ("scheduled-jobs", "weekly-analytics"),

@@ -127,7 +127,7 @@ async def test_each_template_arrives_escaped_with_subject_and_recipient(
         message = by_template[template]
         assert message["Subject"] == subject
         assert message["To"] == f"user{n}@example.com"
-        assert message["From"] == "SequenceHUB <no-reply@sequencehub.local>"
+        assert message["From"] == "SequenceHUB <noreply@sequencehub.com>"
         html = html_of(message)
         assert "<script>" not in html, template
         assert ESCAPED in html, template
@@ -139,7 +139,7 @@ async def test_each_template_arrives_escaped_with_subject_and_recipient(
 
     logs = email_logs(mj)
     assert len(logs) == len(SAMPLES)
-    assert {(row.status, row.attempts) for row in logs} == {(EmailStatus.SENT, 1)}
+    assert {(row.status, row.attempt) for row in logs} == {(EmailStatus.SENT, 1)}
     message_ids = {m["Message-ID"] for m in smtp.messages}
     assert {row.provider_id for row in logs} == message_ids
     assert {row.job_id for row in logs} == set(ids.values())
@@ -275,7 +275,48 @@ async def test_unreachable_smtp_logs_failed_after_retries(tmp_path: Path) -> Non
         await all_done(app, [job.id], "failed")
     failed = await app.queue(QUEUE).aget(job.id)
     assert failed is not None and failed.attempts_made == 2
-    [row] = email_logs(mj)
-    assert (row.status, row.attempts) == (EmailStatus.FAILED, 2)
-    assert "cannot send through SMTP server 127.0.0.1" in (row.error or "")
+    rows = email_logs(mj)  # one row per try, as the app's emailLog
+    assert [(row.status, row.attempt, row.job_id) for row in rows] == [
+        (EmailStatus.FAILED, 1, job.id), (EmailStatus.FAILED, 2, job.id)]
+    assert all("cannot send through SMTP server 127.0.0.1" in (row.error or "") for row in rows)
     await close_app(app)
+
+
+async def test_resend_transport_against_a_local_resend(tmp_path: Path) -> None:
+    """A local server answering like Resend's POST /emails: ids recorded, 4xx validation not
+    retried, 429 Retry-After honoured through the engine, 5xx retried, one emailLog row per try."""
+    ok = (200, {"Content-Type": "application/json"}, b'{"id": "re_123"}')
+    limited = (429, {"Retry-After": "1", "Content-Type": "application/json"},
+               b'{"name": "rate_limit_exceeded", "message": "Too many requests"}')
+    invalid = (422, {"Content-Type": "application/json"},
+               b'{"name": "validation_error", "message": "Invalid `to` field"}')
+    with http_receiver() as api:
+        api.script("/emails", limited, 500, ok, invalid)
+        settings = settings_for(tmp_path, email_transport="resend", resend_api_key="re_key",
+                                resend_api_url=api.url(""))
+        app, mj = make_marketplace(tmp_path, settings=settings)
+        queue = app.queue(QUEUE)
+        job = await enqueue_email(queue, "ann@example.com", "product-rejected", SAMPLES["product-rejected"][0],
+                                  backoff=0)
+        async with running_worker(app, QUEUE):
+            await all_done(app, [job.id])
+        requests = api.received("/emails")
+        assert len(requests) == 3 and requests[0].headers["authorization"] == "Bearer re_key"
+        assert requests[1].at - requests[0].at >= 0.9  # waited what Retry-After said
+        body = json.loads(requests[0].body)
+        assert body["from"] == "SequenceHUB <noreply@sequencehub.com>" and body["to"] == ["ann@example.com"]
+        done = await queue.aget(job.id)
+        assert done is not None and done.result == {"success": True, "emailId": "re_123"}
+        rows = email_logs(mj)
+        assert [(r.attempt, r.status, r.provider_id) for r in rows] == [
+            (1, EmailStatus.FAILED, None), (2, EmailStatus.FAILED, None), (3, EmailStatus.SENT, "re_123")]
+        assert "429" in (rows[0].error or "") and "500" in (rows[1].error or "")
+
+        rejected = await enqueue_email(queue, "ann@example.com", "product-rejected", SAMPLES["product-rejected"][0])
+        async with running_worker(app, QUEUE):
+            await all_done(app, [rejected.id], "failed")
+        failed = await queue.aget(rejected.id)
+        assert failed is not None and failed.attempts_made == 1  # a validation error is not retried
+        row = email_logs(mj)[-1]
+        assert row.status == EmailStatus.FAILED and "validation_error" in (row.error or "")
+        await close_app(app)

@@ -60,23 +60,10 @@ def test_upgrade_head_gives_exactly_the_models_schema(database_url: str) -> None
             tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
         assert tables == set(Base.metadata.tables)
         assert {
-            "creators",
-            "products",
-            "product_files",
-            "orders",
-            "order_items",
-            "upload_sessions",
-            "webhook_endpoints",
-            "webhook_logs",
-            "email_logs",
-            "audit_logs",
-            "dead_letters",
-            "alert_batches",
-            "payouts",
-            "analytics_daily_sales",
-            "analytics_creator_revenue",
-            "analytics_product_popularity",
-            "users",
+            "User", "Creator", "Product", "ProductFile", "Order", "OrderItem", "Download",
+            "UploadSession", "WebhookEndpoint", "WebhookLog", "StripeEvent", "EmailLog", "AuditLog",
+            "DeadLetterJob", "AlertBatch", "Payout", "DailySales", "UserEngagement", "CreatorRevenue",
+            "ProductPopularity",
         } == tables
     finally:
         db.dispose()

@@ -35,6 +35,7 @@ from sequencehub.processing import (
     watch_file_failures,
 )
 from tests.helpers import running_worker, wait_until
+from tests.sequencehub.marketplace_support import marketplace_url
 
 Sample = Callable[[str], Path]
 SEQUENCE_TASKS = ["virus-scan", "metadata-extraction", "checksum"]
@@ -119,7 +120,7 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
 
     def make(**overrides: Any) -> Harness:
         number = len(made)
-        db = open_database(f"sqlite:///{tmp_path / f'market{number}.db'}")
+        db = open_database(marketplace_url(tmp_path, f"market{number}"))
         with db.session() as session:
             creator = Creator(display_name="Seller", email="seller@example.test")
             product = Product(creator=creator, title="Show", slug=f"show-{number}")
@@ -221,15 +222,17 @@ def test_every_sample_is_processed_with_its_metadata(make_harness: Callable[...,
         assert (row.scan_result, row.scan_signature) == ("CLEAN", None) and row.scanned_at is not None
         job = h.job(file_id)
         assert job.state is JobState.COMPLETED and job.attempts_made == 1 and job.progress == 100
-        assert job.result["fileId"] == file_id and job.result["status"] == "COMPLETED"
+        assert job.result["success"] is True and job.result["fileId"] == file_id
+        assert job.result["tasksCompleted"] == len(SEQUENCE_TASKS) and job.result["tasks"] == SEQUENCE_TASKS
         assert list(job.result["results"]) == SEQUENCE_TASKS
         assert job.result["results"]["virus-scan"]["status"] == "clean"
         assert job.result["results"]["checksum"]["sha256"] == row.checksum_sha256
         log_lines = h.job_log(file_id)
         for task in SEQUENCE_TASKS:
-            assert sum(f"{task}:" in line for line in log_lines) == 1, (task, log_lines)
+            assert sum(line.startswith(f"{task}:") for line in log_lines) == 1, (task, log_lines)
+            assert log_lines.count(f"Completed: {task}") == 1, (task, log_lines)
         [audit] = h.audits(file_id, "FILE_PROCESSED")
-        assert audit.details is not None and audit.details["attempts"] == 1
+        assert audit.metadata_dict is not None and audit.metadata_dict["attempts"] == 1
 
     by_number = {path.name[:2]: h.row(ids[path.name]).file_metadata or {} for path in paths}
     assert {k: by_number["01"][k] for k in ("format", "version", "channels", "frames", "step_ms")} == {
@@ -262,10 +265,12 @@ def test_corrupt_uploads_fail_at_once_and_the_worker_carries_on(make_harness: Ca
         job = h.job(file_id)
         assert job.state is JobState.FAILED and job.attempts_made == 1  # no retry for a corrupt file
         assert job.failed_reason is not None and expected in job.failed_reason
-        [audit] = h.audits(file_id, "FILE_FAILED")
-        assert audit.details is not None
-        assert audit.details["attempts"] == 1 and expected in audit.details["error"]
-        assert audit.details["jobId"] == f"file-{file_id}"
+        [audit] = h.audits(file_id, "SECURITY_ALERT")
+        assert audit.entity_type == "file-processing" and audit.details is not None
+        assert list(json.loads(audit.details)) == ["error", "attempts"]  # the app's metadata string
+        assert audit.metadata_dict is not None
+        assert audit.metadata_dict["attempts"] == 1 and expected in audit.metadata_dict["error"]
+        assert any(line.startswith("Failed: metadata-extraction - ") for line in h.job_log(file_id))
     assert h.row(good).processing_status == ProcessingStatus.COMPLETED
     assert h.job(good).state is JobState.COMPLETED
 
@@ -284,9 +289,9 @@ def test_eicar_is_quarantined_and_never_read(make_harness: Callable[..., Harness
     job = h.job(file_id)
     assert job.state is JobState.FAILED and job.attempts_made == 1
     assert job.failed_reason is not None and "quarantined" in job.failed_reason
-    [audit] = h.audits(file_id, "FILE_QUARANTINED")
-    assert audit.details is not None and "Test.EICAR" in audit.details["signature"]
-    assert h.audits(file_id, "FILE_FAILED") == []  # the failure listener leaves a quarantine alone
+    # one alert: the failure listener leaves a quarantine alone
+    [audit] = h.audits(file_id, "SECURITY_ALERT")
+    assert audit.metadata_dict is not None and "Test.EICAR" in audit.metadata_dict["error"]
     assert not any("metadata-extraction:" in line or "checksum:" in line for line in h.job_log(file_id))
 
 
@@ -306,8 +311,8 @@ def test_storage_key_leading_out_of_the_root_fails_clearly(make_harness: Callabl
     assert row.processing_error is not None and "resolves outside the storage root" in row.processing_error
     job = h.job(file_id)
     assert job.state is JobState.FAILED and job.attempts_made == 1
-    [audit] = h.audits(file_id, "FILE_FAILED")
-    assert audit.details is not None and "outside the storage root" in audit.details["error"]
+    [audit] = h.audits(file_id, "SECURITY_ALERT")
+    assert audit.metadata_dict is not None and "outside the storage root" in audit.metadata_dict["error"]
 
 
 def test_missing_row_or_mismatched_key_is_refused(make_harness: Callable[..., Harness], sample: Sample) -> None:
@@ -366,7 +371,7 @@ async def test_clamd_stopped_fails_the_try_which_succeeds_once_clamd_is_back(
         assert row.processing_status == ProcessingStatus.PENDING
         assert row.processing_error is not None and "cannot be reached" in row.processing_error
         assert "try 1 of 3 failed, will retry" in row.processing_error
-        assert h.audits(file_id, "FILE_FAILED") == []
+        assert h.audits(file_id, "SECURITY_ALERT") == []
 
         point(socket_link, clamd_factory().socket_path)
         await queue.apromote(f"file-{file_id}")
@@ -378,7 +383,7 @@ async def test_clamd_stopped_fails_the_try_which_succeeds_once_clamd_is_back(
         await wait_until(completed, what="the second try to succeed")
 
     job = h.job(file_id)
-    assert job.attempts_made == 2 and job.result["attempt"] == 2
+    assert job.attempts_made == 2 and job.result["success"] is True
     assert "ScannerUnavailable" in job.errors[0].message
     row = h.row(file_id)
     assert row.processing_status == ProcessingStatus.COMPLETED and row.scan_result == "CLEAN"
@@ -402,8 +407,8 @@ def test_clamd_stopped_for_good_fails_after_three_tries(make_harness: Callable[.
     row = h.row(file_id)
     assert row.processing_status == ProcessingStatus.FAILED and row.file_metadata is None
     assert row.processing_error is not None and "cannot be reached" in row.processing_error
-    [audit] = h.audits(file_id, "FILE_FAILED")
-    assert audit.details is not None and audit.details["attempts"] == 3
+    [audit] = h.audits(file_id, "SECURITY_ALERT")
+    assert audit.metadata_dict is not None and audit.metadata_dict["attempts"] == 3
 
 
 def test_without_a_scanner_the_file_is_recorded_as_not_scanned(make_harness: Callable[..., Harness],
@@ -503,8 +508,8 @@ def test_a_try_killed_on_timeout_is_recorded_by_the_worker(make_harness: Callabl
     row = h.row(file_id)
     assert row.processing_status == ProcessingStatus.FAILED
     assert row.processing_error is not None and "timed out" in row.processing_error
-    [audit] = h.audits(file_id, "FILE_FAILED")
-    assert audit.details is not None and audit.details["attempts"] == 1
+    [audit] = h.audits(file_id, "SECURITY_ALERT")
+    assert audit.metadata_dict is not None and audit.metadata_dict["attempts"] == 1
 
 
 def test_failure_listener_leaves_recorded_outcomes_alone(make_harness: Callable[..., Harness]) -> None:
@@ -515,7 +520,7 @@ def test_failure_listener_leaves_recorded_outcomes_alone(make_harness: Callable[
     assert record_unreported_failure(h.settings, event) is True
     assert record_unreported_failure(h.settings, event) is False  # already FAILED: nothing more
     assert h.row(file_id).processing_status == ProcessingStatus.FAILED
-    assert len(h.audits(file_id, "FILE_FAILED")) == 1
+    assert len(h.audits(file_id, "SECURITY_ALERT")) == 1
     other = replace(event, queue="email")
     assert record_unreported_failure(h.settings, other) is False
 

@@ -61,7 +61,7 @@ def webhook_log(mj: MarketplaceJobs, webhook_id: str) -> WebhookLog:
 def audit_actions(mj: MarketplaceJobs, webhook_id: str) -> list[tuple[str, int]]:
     with mj.db.session() as s:
         rows = s.scalars(select(AuditLog).where(AuditLog.entity_id == webhook_id).order_by(AuditLog.id))
-        return [(str(r.action), (r.details or {})["attempt"]) for r in rows]
+        return [(str(r.action), (r.metadata_dict or {})["attempt"]) for r in rows]
 
 
 async def deliver(app: App, job_id: str, *states: str) -> None:
@@ -99,7 +99,7 @@ async def test_signature_headers_and_log(tmp_path: Path, receiver: HttpReceiver)
         None,
     )
     assert row.completed_at is not None and row.payload == PAYLOAD
-    assert audit_actions(mj, "wh1") == [("WEBHOOK_PROCESSED", 1)]
+    assert audit_actions(mj, "wh1") == [("STRIPE_WEBHOOK_PROCESSED", 1)]
     await close_app(app)
 
 
@@ -132,9 +132,9 @@ async def test_500_twice_then_200_retries_with_counting_header(
     row = webhook_log(mj, "wh2")
     assert (row.status, row.attempts, row.last_status_code) == (WebhookStatus.SUCCESS, 3, 200)
     assert audit_actions(mj, "wh2") == [
-        ("WEBHOOK_FAILED", 1),
-        ("WEBHOOK_FAILED", 2),
-        ("WEBHOOK_PROCESSED", 3),
+        ("STRIPE_WEBHOOK_FAILED", 1),
+        ("STRIPE_WEBHOOK_FAILED", 2),
+        ("STRIPE_WEBHOOK_PROCESSED", 3),
     ]
     await close_app(app)
 
@@ -163,7 +163,7 @@ async def test_410_gone_stops_at_once(tmp_path: Path, receiver: HttpReceiver) ->
     assert "410 Gone" in (failed.failed_reason or "")
     row = webhook_log(mj, "wh4")
     assert (row.status, row.attempts, row.last_status_code) == (WebhookStatus.FAILED, 1, 410)
-    assert audit_actions(mj, "wh4") == [("WEBHOOK_FAILED", 1)]
+    assert audit_actions(mj, "wh4") == [("STRIPE_WEBHOOK_FAILED", 1)]
     await close_app(app)
 
 

@@ -3,17 +3,17 @@
 The dashboard (``hubjobs.admin``) knows nothing of the marketplace; it takes a dead-letter source
 and audit hooks through :class:`~hubjobs.admin.settings.AdminSettings`. This module plugs in:
 
-* :class:`SequenceHubDeadLetters`: the dead-letter view reads the marketplace's ``dead_letters``
+* :class:`SequenceHubDeadLetters`: the dead-letter view reads the marketplace's ``DeadLetterJob``
   table (OPEN rows, newest first). A :class:`~hubjobs.admin.dead_letters.DeadLetterRef` is
   ``(row.queue, row.id)``: its ``id`` is the **dead-letter row's id**, not the failed job's id
   (a job replayed and failing again gets a second row, so the row id is the one unambiguous
   key); the failed job's id is shown as ``job_id``. Replay = :func:`areplay_dead_letter`,
   resolve = :func:`resolve_dead_letter`.
-* :class:`AuditLogWriter`: an audit hook writing one ``audit_logs`` row (action
+* :class:`AuditLogWriter`: an audit hook writing one ``AuditLog`` row (action
   ``ADMIN_ACTION``) per admin action, whose details name who (token name, id, role) and what
   (action, queue, ids, counts). The provider protocol does not pass the acting admin, so the
   replay/resolve calls record no name; the hook, which receives the admin together with the
-  replayed/resolved row ids right after, fills ``dead_letters.resolved_by`` in.
+  replayed/resolved row ids right after, fills ``DeadLetterJob.resolvedBy`` in.
 * :func:`marketplace_admin_settings`: AdminSettings with both wired in.
 """
 
@@ -54,7 +54,7 @@ NOT_REPLAYABLE = (DeadLetterError, UnknownQueue, JobNotFound, InvalidJobState)
 
 
 class SequenceHubDeadLetters:
-    """The dashboard's dead letters from the marketplace ``dead_letters`` table (a
+    """The dashboard's dead letters from the marketplace ``DeadLetterJob`` table (a
     ``hubjobs.admin.dead_letters.DeadLetterProvider``). Refs are ``(queue, dead-letter row id)``."""
 
     title = "SequenceHUB dead letters"
@@ -155,7 +155,7 @@ def _view(row: DeadLetter) -> DeadLetterView:
 
 
 class AuditLogWriter:
-    """The audit hook that writes every dashboard/API action to the marketplace ``audit_logs``
+    """The audit hook that writes every dashboard/API action to the marketplace ``AuditLog``
     table: action ``ADMIN_ACTION``, entity the queue (``entity_type`` "queue", or "admin" for
     actions without one), details ``{action, actor, actorId, role, via, queue, ids, idCount,
     detail}``. For ``replay``/``resolve`` it also records the admin as ``resolved_by`` of the
@@ -205,8 +205,8 @@ def audit_details(entry: AuditEntry) -> dict[str, Any]:
 
 
 def marketplace_admin_settings(marketplace: Marketplace, **overrides: Any) -> AdminSettings:
-    """AdminSettings for the marketplace's dashboard: dead letters from the ``dead_letters`` table,
-    every admin action written to ``audit_logs``, titled "SequenceHUB jobs".
+    """AdminSettings for the marketplace's dashboard: dead letters from the ``DeadLetterJob`` table,
+    every admin action written to ``AuditLog``, titled "SequenceHUB jobs".
 
     `overrides` are any other AdminSettings fields (e.g. ``token_store=``); ``dead_letters`` and
     ``title`` replace these defaults, while ``audit_hooks`` are called in addition to the audit-log

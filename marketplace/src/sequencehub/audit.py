@@ -1,7 +1,11 @@
-"""Writing audit entries: one helper shared by every job that records what it did."""
+"""Writing audit entries: one helper shared by every job that records what it did.
+
+The ``AuditLog.metadata`` column holds a JSON *string*, as the app writes it
+(``metadata: JSON.stringify({...})``): compact, keys in the order given."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,14 +24,15 @@ def record_audit(
     user_id: str | None = None,
     at: datetime | None = None,
 ) -> AuditLog:
-    """Add an audit entry to `session` (committed with the caller's transaction)."""
+    """Add an audit entry to `session` (committed with the caller's transaction); `details` is
+    stored as the JSON string of the ``metadata`` column."""
     if not action:
         raise ValueError("audit action must be a non-empty string")
     entry = AuditLog(
         action=str(action),
         entity_type=entity_type,
         entity_id=entity_id,
-        details=details,
+        details=None if details is None else json.dumps(details, separators=(",", ":"), default=str),
         user_id=user_id,
         created_at=at or utcnow(),
     )

@@ -73,14 +73,21 @@ def inspect(path: Path, as_json: bool, no_verify: bool) -> None:
 @click.option("--no-dashboard", is_flag=True, help="Do not start the dashboard.")
 @click.option("--port", default=8080, show_default=True, help="Dashboard port (another free one if taken).")
 @click.option("--timeout", default=300.0, show_default=True, help="Give up after this many seconds.")
-def demo(workdir: Path, keep_running: bool, no_dashboard: bool, port: int, timeout: float) -> None:
-    """Run the whole system on embedded SQLite: files, webhooks, emails, cleanup, dead letters."""
+@click.option("--database-url", default=None, metavar="URL",
+              help="Marketplace database (an empty one; e.g. postgresql://.../db?schema=app made by "
+                   "prisma migrate). Default: marketplace.db in --dir.")
+@click.option("--jobs-url", default=None, metavar="URL",
+              help="Job engine URL (sqlite:///, redis://, postgresql://). Default: jobs.db in --dir.")
+def demo(workdir: Path, keep_running: bool, no_dashboard: bool, port: int, timeout: float,
+         database_url: str | None, jobs_url: str | None) -> None:
+    """Run the whole system (embedded SQLite unless URLs are given): files, webhooks, emails,
+    cleanup, dead letters."""
     import asyncio
 
     from sequencehub.demo import DemoOptions, run_demo
 
     options = DemoOptions(workdir=workdir, keep_running=keep_running, dashboard=not no_dashboard,
-                          dashboard_port=port, timeout=timeout)
+                          dashboard_port=port, timeout=timeout, database_url=database_url, jobs_url=jobs_url)
     try:
         asyncio.run(run_demo(options))
     except TimeoutError as exc:

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-EmailTransportName = Literal["outbox", "smtp", "http"]
+EmailTransportName = Literal["outbox", "smtp", "http", "resend"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./sequencehub.db"
+PRISMA_DATABASE_URL_ENV = "DATABASE_URL"
+"""The app's own variable for its database, read when SEQUENCEHUB_DATABASE_URL is not set."""
 DEFAULT_OUTBOX_DIR = "./outbox"
 ENV_PREFIX = "SEQUENCEHUB_"
 
@@ -31,7 +33,9 @@ class Settings:
     """Configuration of the marketplace jobs. Environment variable names are in brackets."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    """Marketplace database, a SQLAlchemy URL [SEQUENCEHUB_DATABASE_URL]."""
+    """Marketplace database (the Next.js app's Prisma database), ``sqlite:///...`` or
+    ``postgresql://...[?schema=NAME]`` [SEQUENCEHUB_DATABASE_URL, else DATABASE_URL as Prisma
+    names it]. It may differ from the job engine's URL (HUBJOBS_URL) or share its server."""
     timezone: str = "UTC"
     """Time zone of the cron schedules [SEQUENCEHUB_TIMEZONE]."""
     public_base_url: str = "http://127.0.0.1:8000"
@@ -41,7 +45,7 @@ class Settings:
     """outbox (default: .eml files in `outbox_dir`), smtp or http [SEQUENCEHUB_EMAIL_TRANSPORT]."""
     outbox_dir: Path = Path(DEFAULT_OUTBOX_DIR)
     """Folder the outbox transport writes .eml files to [SEQUENCEHUB_OUTBOX_DIR]."""
-    email_from: str = "SequenceHUB <no-reply@sequencehub.local>"
+    email_from: str = "SequenceHUB <noreply@sequencehub.com>"
     """From header of every email [SEQUENCEHUB_EMAIL_FROM]."""
     smtp_host: str = "127.0.0.1"
     """[SEQUENCEHUB_SMTP_HOST]"""
@@ -86,6 +90,19 @@ class Settings:
     alert_window: float = 60.0
     """Seconds a dead-letter alert waits to gather more failures into one digest
     [SEQUENCEHUB_ALERT_WINDOW]."""
+    resend_api_key: str = ""
+    """Resend API key for ``email_transport = "resend"`` [RESEND_API_KEY, as the app names it, or
+    SEQUENCEHUB_RESEND_API_KEY]."""
+    resend_api_url: str = "https://api.resend.com"
+    """Resend's API base [SEQUENCEHUB_RESEND_API_URL]."""
+    stripe_webhook_secret: str = ""
+    """The Stripe endpoint's signing secret (``whsec_...``) that process-stripe-event verifies
+    with [SEQUENCEHUB_STRIPE_WEBHOOK_SECRET]."""
+    stripe_tolerance: float = 300.0
+    """Seconds a Stripe signature's timestamp may lie from the event's receipt [SEQUENCEHUB_STRIPE_TOLERANCE]."""
+    dead_letter_reconcile_interval: float = 30.0
+    """Seconds between a worker's passes deriving dead letters from the engine's failed jobs
+    [SEQUENCEHUB_DEAD_LETTER_RECONCILE_INTERVAL]."""
 
     upload_session_grace_hours: float = 0.0
     """Expired upload sessions are deleted this long after they expire [SEQUENCEHUB_UPLOAD_GRACE_HOURS]."""
@@ -108,6 +125,8 @@ class Settings:
             )
         if self.email_transport == "http" and not self.email_api_url:
             raise SettingsError("SEQUENCEHUB_EMAIL_API_URL is required when the email transport is http")
+        if self.email_transport == "resend" and not self.resend_api_key:
+            raise SettingsError("RESEND_API_KEY is required when the email transport is resend")
         count, period = self.email_rate_limit
         if count < 1 or period <= 0:
             raise SettingsError(
@@ -118,6 +137,7 @@ class Settings:
             "webhook_backoff_base",
             "webhook_backoff_cap",
             "alert_window",
+            "dead_letter_reconcile_interval",
             "smtp_timeout",
         ):
             if getattr(self, name) <= 0:
@@ -147,6 +167,10 @@ class Settings:
             for k, v in env.items()
             if k.startswith(ENV_PREFIX) and k not in known and k != "SEQUENCEHUB_SAMPLES"
         }
+        if "resend_api_key" not in values and env.get("RESEND_API_KEY"):
+            values["resend_api_key"] = env["RESEND_API_KEY"]
+        if "database_url" not in values and env.get(PRISMA_DATABASE_URL_ENV):
+            values["database_url"] = env[PRISMA_DATABASE_URL_ENV]
         values.update(overrides)
         return cls(**values, extra=extra)  # type: ignore[arg-type]
 
@@ -239,6 +263,11 @@ _ENV_FIELDS: tuple[_EnvSpec, ...] = (
     _EnvSpec("admin_alert_emails", "ADMIN_ALERT_EMAILS", _parse_list),
     _EnvSpec("admin_alert_webhook_url", "ADMIN_ALERT_WEBHOOK_URL", _parse_str),
     _EnvSpec("alert_window", "ALERT_WINDOW", _parse_float),
+    _EnvSpec("resend_api_key", "RESEND_API_KEY", _parse_str),
+    _EnvSpec("resend_api_url", "RESEND_API_URL", _parse_str),
+    _EnvSpec("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET", _parse_str),
+    _EnvSpec("stripe_tolerance", "STRIPE_TOLERANCE", _parse_float),
+    _EnvSpec("dead_letter_reconcile_interval", "DEAD_LETTER_RECONCILE_INTERVAL", _parse_float),
     _EnvSpec("upload_session_grace_hours", "UPLOAD_GRACE_HOURS", _parse_float),
     _EnvSpec("audit_retention_days", "AUDIT_RETENTION_DAYS", _parse_int),
     _EnvSpec("soft_delete_retention_days", "SOFT_DELETE_RETENTION_DAYS", _parse_int),

@@ -4,7 +4,7 @@ How it fits together:
 
 * :class:`DeadLetterHook` listens to a worker's ``failed`` event (emitted once per job, after
   its last try has been recorded as failed; also for jobs that stalled too often). It writes one
-  ``dead_letters`` row per failed job (a second event for a job that already has an OPEN row
+  ``DeadLetterJob`` row per failed job (a second event for a job that already has an OPEN row
   updates that row instead) and puts the row into the open :class:`~sequencehub.models.AlertBatch`.
 * The first dead letter of a quiet period opens a batch and adds one ``dead-letter-alert`` job
   (queue ``scheduled-jobs``, job id ``dead-letter-alert-<batchId>``) that runs
@@ -89,6 +89,13 @@ def _open_key(queue: str, job_id: str) -> str:
     return f"{queue}/{job_id}"
 
 
+def failure_key(queue: str, job_id: str, attempts: int, failed_at: datetime) -> str:
+    """One failure of one job, from the engine's durable state: ``queue/id/tries/finished ms``.
+    Every recorder (the worker's listener, any reconciler) derives the same key, so a failure is
+    recorded once however many see it."""
+    return f"{queue}/{job_id}/{attempts}/{round(failed_at.timestamp() * 1000)}"
+
+
 def record_dead_letter(
     db: Database,
     *,
@@ -102,7 +109,8 @@ def record_dead_letter(
     alert: bool = True,
     window: float = 60.0,
 ) -> RecordedDeadLetter:
-    """Write (or update) the dead letter of a failed job and put it into the open alert batch."""
+    """Write (or update) the dead letter of a failed job and put it into the open alert batch.
+    Idempotent per failure (:func:`failure_key`): recording the same failure again changes nothing."""
     last_error: Exception | None = None
     for _ in range(RECORD_RETRIES):
         try:
@@ -125,11 +133,16 @@ def _record_once(
     window: float,
 ) -> RecordedDeadLetter:
     key = _open_key(queue, job_id)
+    this_failure = failure_key(queue, job_id, attempts, failed_at)
     with db.session() as session:
+        seen = session.scalar(select(DeadLetter.id).where(DeadLetter.failure_key == this_failure))
+        if seen is not None:
+            return RecordedDeadLetter(seen, False, None, None)
         existing = session.scalar(select(DeadLetter).where(DeadLetter.open_key == key))
         if existing is not None:
             existing.error, existing.attempts, existing.failed_at = error, attempts, failed_at
             existing.data, existing.job_name = data, job_name
+            existing.failure_key = this_failure
             return RecordedDeadLetter(existing.id, False, None, None)
         letter = DeadLetter(
             queue=queue,
@@ -141,6 +154,7 @@ def _record_once(
             failed_at=failed_at,
             status=DeadLetterStatus.OPEN,
             open_key=key,
+            failure_key=this_failure,
         )
         batch = None
         if alert:
@@ -183,34 +197,51 @@ class DeadLetterHook:
         worker.on("failed", self.on_failed)
 
     async def on_failed(self, event: JobEvent) -> None:
-        """Record the failed job of `event` and make sure its batch's alert job exists."""
+        """Record the failed job of `event` (as the engine stored it) and make sure its batch's
+        alert job exists."""
         if event.job_id is None:
             return
-        job: Job | None = event.job
-        if job is None and event.queue in self.app.queues:
+        job: Job | None = None
+        if event.queue in self.app.queues:
             job = await self.app.queue(event.queue).aget(event.job_id)
-        name = job.name if job is not None else ""
-        is_alert_job = event.queue == ALERT_QUEUE and name == ALERT_JOB
+        if job is not None and job.state is JobState.FAILED and job.finished_ts:
+            await self.record_job(job)
+            return
+        job = job or event.job
         error = str(event.data.get("error") or (job.failed_reason if job else "") or "unknown error")
         attempts = int(event.data.get("attempt") or (job.attempts_made if job else 0) or 0)
         failed_at = datetime.fromtimestamp(event.at, tz=UTC) if event.at else utcnow()
+        await self._record(event.queue, event.job_id, job.name if job else "", job.data if job else None,
+                           error, attempts, failed_at)
+
+    async def record_job(self, job: Job) -> None:
+        """Record a job in the engine's ``failed`` state (its tries and finish time key the failure)."""
+        failed_at = datetime.fromtimestamp(job.finished_ts or time.time(), tz=UTC)
+        await self._record(job.queue, job.id, job.name, job.data, job.failed_reason or "unknown error",
+                           job.attempts_made, failed_at)
+
+    async def _record(self, queue: str, job_id: str, name: str, data: Any, error: str, attempts: int,
+                      failed_at: datetime) -> None:
+        is_alert_job = queue == ALERT_QUEUE and name == ALERT_JOB
         recorded = await asyncio.to_thread(
             record_dead_letter,
             self.db,
-            queue=event.queue,
-            job_id=event.job_id,
+            queue=queue,
+            job_id=job_id,
             job_name=name,
-            data=job.data if job is not None else None,
+            data=data,
             error=error,
             attempts=attempts,
             failed_at=failed_at,
             alert=not is_alert_job,
             window=self.settings.alert_window,
         )
+        if not recorded.created:
+            return
         log.warning(
             "job %s/%s (%s) failed permanently after %d tries: %s; dead letter %s",
-            event.queue,
-            event.job_id,
+            queue,
+            job_id,
             name,
             attempts,
             error,

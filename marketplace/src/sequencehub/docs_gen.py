@@ -261,6 +261,56 @@ def _job_section(app: App, queue: str, spec: HandlerSpec) -> list[str]:
     return lines
 
 
+APP_SECTIONS: list[str] = [
+    "## The app's database (Prisma)",
+    "",
+    (
+        "The jobs read and write the Next.js app's own tables in Prisma's default layout: table = model "
+        "name (`\"ProductFile\"`, `\"WebhookLog\"`, `\"EmailLog\"`, `\"UploadSession\"`, `\"AuditLog\"`, "
+        "`\"DeadLetterJob\"`, `\"Order\"`, `\"StripeEvent\"`...), column = camelCase field "
+        "(`processingStatus`, `lastAttemptAt`, `externalId`, `entityType`, `queueName`, `jobData`, "
+        "`failedAt`...), PostgreSQL enum types named after the Prisma enums, cuid text ids, `updatedAt` "
+        "set on every update. `marketplace/schema.prisma` describes exactly these models; "
+        "merge them into the app's schema. `DATABASE_URL` (or `SEQUENCEHUB_DATABASE_URL`, which wins) "
+        "names the database, with Prisma's `?schema=NAME` honoured; it may be the job engine's server "
+        "too. Tables made by `prisma migrate` are used as they are (no Alembic run); a missing table "
+        "or column stops the worker at startup with one error naming it. Without the app, "
+        "`alembic upgrade head` (run automatically) creates the same layout on SQLite or PostgreSQL."
+    ),
+    "",
+    "## Audit vocabulary",
+    "",
+    "| event | action | entityType | metadata (a JSON string) |",
+    "|---|---|---|---|",
+    "| a file job fails for good, or finds malware | `SECURITY_ALERT` | `file-processing` | "
+    "`{\"error\", \"attempts\"}` |",
+    "| a webhook try succeeds | `STRIPE_WEBHOOK_PROCESSED` | `webhook` | `{\"eventType\", \"attempt\", \"success\"}` |",
+    "| a webhook try fails | `STRIPE_WEBHOOK_FAILED` | `webhook` | `{\"eventType\", \"attempt\", \"error\"}` |",
+    "",
+    "The daily cleanup never deletes `ORDER_CREATED`, `PAYMENT_RECEIVED` or `REFUND_INITIATED` entries. "
+    "File jobs log `Completed: <task>` / `Failed: <task> - <message>` per task.",
+    "",
+    "## Priorities (the app's JobPriority)",
+    "",
+    "| kind | priority |",
+    "|---|---|",
+    "| payment webhooks (`retry-webhook`, `process-stripe-event`), order confirmations | CRITICAL 1 |",
+    "| file processing of new uploads (`enqueue_file_processing`) | HIGH 3 |",
+    "| other email; `process-file` without `priority` in its data (`data.priority \\|\\| 5`) | NORMAL 5 |",
+    "| analytics and cleanup | LOW 7 |",
+    "| scheduled maintenance | BACKGROUND 10 |",
+    "",
+    (
+        "The rules live on the handlers, so they apply however a job is added: Python, "
+        "`hubjobs enqueue` or `POST /api/queues/{queue}/jobs`. A `process-file` job's data may carry "
+        "`priority`; an explicit priority option still wins. A `retry-webhook` job added with "
+        "`attempt = n > 1` waits `calculateBackoff(n)` = 5 s × 5^(n−1), capped at 1 h."
+    ),
+    "",
+]
+"""Hand-written sections about the app's database, audit words and priorities."""
+
+
 def render_jobs_doc(app: App, schedules: Iterable[ScheduleDef] = ()) -> str:
     """The whole Markdown document for `app`."""
     lines = [
@@ -296,17 +346,22 @@ def render_jobs_doc(app: App, schedules: Iterable[ScheduleDef] = ()) -> str:
             "Cron times are in `SEQUENCEHUB_TIMEZONE` (default UTC). Each tick adds exactly one job.",
             "",
         ]
+    lines += APP_SECTIONS
     lines += [
         "## Dead letters",
         "",
         (
             "When a job on any queue fails for the last time (tries used up, an unrecoverable error, or "
-            "stalled too often), the dead-letter hook attached to the worker writes one `dead_letters` row "
+            "stalled too often), the dead-letter hook attached to the worker writes one `DeadLetterJob` row "
             "(queue, job id, name, data, error, tries, failed at) and puts it into the open alert batch. The "
             "batch's `dead-letter-alert` job runs `SEQUENCEHUB_ALERT_WINDOW` seconds after the first failure "
             "and sends one alert (or one digest for a burst) to `SEQUENCEHUB_ADMIN_ALERT_EMAILS` and/or "
             "`SEQUENCEHUB_ADMIN_ALERT_WEBHOOK_URL`. Admins replay a dead letter (its job runs again) or "
-            "resolve it."
+            "resolve it. Dead letters are derived from the engine's durable `failed` state: besides the "
+            "listener, every marketplace worker runs a reconciler (at start, then every "
+            "`SEQUENCEHUB_DEAD_LETTER_RECONCILE_INTERVAL` s) that records failures no listener recorded "
+            "(a worker killed between the engine's commit and its listener) and re-adds lost alert jobs. "
+            "`failureKey` (queue/job id/tries/finish time) makes one dead letter per job and failure."
         ),
         "",
     ]

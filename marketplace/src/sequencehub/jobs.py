@@ -24,17 +24,21 @@ from dataclasses import dataclass
 
 from hubjobs import App, Backoff, Priority, Worker
 
+from . import priorities
 from .config import Settings
 from .db import Database, open_database
 from .dead_letter import ALERT_JOB, AlertJob, DeadLetterAlerter, DeadLetterHook
+from .dead_letter_reconciler import DeadLetterReconciler
 from .email.schemas import SendEmailJob
 from .email.sender import JOB_NAME as SEND_EMAIL
 from .email.sender import QUEUE as EMAIL_QUEUE
-from .email.sender import EmailDelivery, EmailSender
+from .email.sender import EmailDelivery, EmailSender, email_options
 from .email.transports import EmailTransport
 from .files.storage import FileStorage
+from .stripe_events import JOB_NAME as STRIPE_EVENT
+from .stripe_events import StripeEventJob, StripeEventProcessor
 from .scheduled import DailyCleanup, MonthlyPayouts, PayoutRun, ScheduledRun, WeeklyAnalytics
-from .webhooks import BACKOFF_STRATEGY, WebhookJob, WebhookSender, webhook_backoff
+from .webhooks import BACKOFF_STRATEGY, WebhookJob, WebhookSender, webhook_add_options, webhook_backoff
 from .webhooks import JOB_NAME as RETRY_WEBHOOK
 from .webhooks import QUEUE as WEBHOOK_QUEUE
 
@@ -75,8 +79,12 @@ class MarketplaceJobs:
         return [WEBHOOK_QUEUE, EMAIL_QUEUE, SCHEDULED_QUEUE]
 
     def attach_dead_letter_hook(self, worker: Worker) -> None:
-        """Record dead letters and alert admins for every job that fails for good on `worker`."""
+        """Record dead letters and alert admins for every job that fails for good on `worker`: its
+        ``failed`` listener records at once, and a reconciler service derives the ones a crash
+        lost from the engine's durable failed state (at start, then periodically)."""
         self.dead_letter_hook.attach(worker)
+        worker.add_service(DeadLetterReconciler(self.app, self.db, self.dead_letter_hook, worker.queues,
+                                                interval=self.settings.dead_letter_reconcile_interval))
 
 
 def declare_queues(app: App, settings: Settings) -> None:
@@ -124,11 +132,23 @@ def register_marketplace_jobs(
     declare_queues(app, settings)
     delivery = EmailDelivery(db, settings, transport=email_transport)
 
-    app.job(WEBHOOK_QUEUE, RETRY_WEBHOOK, schema=WebhookJob)(WebhookSender(db, settings).handle)
-    app.job(EMAIL_QUEUE, SEND_EMAIL, schema=SendEmailJob)(EmailSender(delivery).handle)
-    app.job(SCHEDULED_QUEUE, "daily-cleanup", schema=ScheduledRun)(DailyCleanup(db, settings, storage).handle)
-    app.job(SCHEDULED_QUEUE, "weekly-analytics", schema=ScheduledRun)(WeeklyAnalytics(db, settings).handle)
-    app.job(SCHEDULED_QUEUE, "monthly-payouts", schema=PayoutRun)(
+    app.job(WEBHOOK_QUEUE, RETRY_WEBHOOK, schema=WebhookJob, priority=priorities.PAYMENT_WEBHOOK,
+            options_from_data=webhook_add_options(settings.webhook_backoff_base, settings.webhook_backoff_cap))(
+        WebhookSender(db, settings).handle
+    )
+    app.job(WEBHOOK_QUEUE, STRIPE_EVENT, schema=StripeEventJob, priority=priorities.PAYMENT_WEBHOOK)(
+        StripeEventProcessor(app, db, settings).handle
+    )
+    app.job(EMAIL_QUEUE, SEND_EMAIL, schema=SendEmailJob, options_from_data=email_options)(
+        EmailSender(delivery).handle
+    )
+    app.job(SCHEDULED_QUEUE, "daily-cleanup", schema=ScheduledRun, priority=priorities.CLEANUP)(
+        DailyCleanup(db, settings, storage).handle
+    )
+    app.job(SCHEDULED_QUEUE, "weekly-analytics", schema=ScheduledRun, priority=priorities.ANALYTICS)(
+        WeeklyAnalytics(db, settings).handle
+    )
+    app.job(SCHEDULED_QUEUE, "monthly-payouts", schema=PayoutRun, priority=int(Priority.NORMAL))(
         MonthlyPayouts(db, app.queue(EMAIL_QUEUE)).handle
     )
     app.job(SCHEDULED_QUEUE, ALERT_JOB, schema=AlertJob, priority=int(Priority.HIGH))(

@@ -56,7 +56,7 @@ class DailyCleanup:
         ORDER_CREATED, PAYMENT_RECEIVED, REFUND_INITIATED) and soft-deleted products and files
         past their retention.
 
-        Writes: deletes from upload_sessions, audit_logs, products, product_files (and their stored
+        Writes: deletes from "UploadSession", "AuditLog", "Product", "ProductFile" (and their stored
         objects); the result and job log give each count.
         Failure: one transaction, so a failed try changes nothing; retried.
         """

@@ -22,7 +22,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -82,6 +82,21 @@ def webhook_backoff(base: float = 5.0, cap: float = 3600.0) -> Callable[[int], f
         return float(min(base * 5 ** (attempt - 1), cap))
 
     return delay
+
+
+def webhook_add_options(base: float = 5.0, cap: float = 3600.0) -> Callable[[Any], Mapping[str, Any]]:
+    """The ``retry-webhook`` add options read from the data: a retry enqueued with ``attempt = n``
+    (n > 1) waits the app's ``calculateBackoff(n)`` = ``base * 5**(n-1)`` s (capped) before it
+    runs, however it is added (Python, CLI, HTTP); an explicit delay or run_at wins."""
+    backoff = webhook_backoff(base, cap)
+
+    def options(data: Any) -> Mapping[str, Any]:
+        attempt = data.get("attempt") if isinstance(data, Mapping) else None
+        if isinstance(attempt, int) and not isinstance(attempt, bool) and attempt > 1:
+            return {"delay": backoff(attempt)}
+        return {}
+
+    return options
 
 
 def webhook_job_id(webhook_id: str, attempt: int) -> str:
@@ -260,7 +275,9 @@ class WebhookSender:
         the number of this try.
 
         Writes: webhook log (status PENDING→RETRYING/SUCCESS/FAILED, attempts, last attempt, last
-        status code, error); one audit entry per try (WEBHOOK_PROCESSED or WEBHOOK_FAILED).
+        status code, error); one audit entry per try (STRIPE_WEBHOOK_PROCESSED with metadata
+        ``{"eventType", "attempt", "success"}`` or STRIPE_WEBHOOK_FAILED with ``{"eventType",
+        "attempt", "error"}``, entityType ``webhook``). Returns ``{"success": true, "attempt": n}``.
         Failure: 2xx succeeds; 410 Gone fails at once; 429 retries after Retry-After (capped at
         SEQUENCEHUB_WEBHOOK_MAX_RETRY_AFTER); other 4xx/5xx, timeouts and network errors retry
         with backoff; a URL resolving to a private, loopback or link-local address (not allowed
@@ -273,7 +290,7 @@ class WebhookSender:
         self._record(data, attempt, outcome, job.id)
         if outcome.status == WebhookStatus.SUCCESS:
             log.info("webhook %s delivered to %s on try %d", data.webhookId, data.url, attempt)
-            return {"webhookId": data.webhookId, "statusCode": outcome.status_code, "attempt": attempt}
+            return {"success": True, "attempt": attempt}
         message = f"webhook {data.webhookId} try {attempt}: {outcome.error}"
         log.warning("%s", message)
         if outcome.stop:
@@ -352,19 +369,15 @@ class WebhookSender:
             success = outcome.status == WebhookStatus.SUCCESS
             record_audit(
                 session,
-                AuditAction.WEBHOOK_PROCESSED if success else AuditAction.WEBHOOK_FAILED,
+                AuditAction.STRIPE_WEBHOOK_PROCESSED if success else AuditAction.STRIPE_WEBHOOK_FAILED,
                 entity_type="webhook",
                 entity_id=data.webhookId,
                 at=now,
-                details={
-                    "attempt": attempt,
-                    "url": data.url,
-                    "eventType": data.eventType,
-                    "statusCode": outcome.status_code,
-                    "error": outcome.error,
-                    "jobId": job_id,
-                    "final": outcome.status != WebhookStatus.RETRYING,
-                },
+                details=(
+                    {"eventType": data.eventType, "attempt": attempt, "success": True}
+                    if success
+                    else {"eventType": data.eventType, "attempt": attempt, "error": outcome.error}
+                ),
             )
 
 

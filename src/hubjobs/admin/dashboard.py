@@ -23,6 +23,7 @@ from ..errors import InvalidJobOptions
 from ..job import JobState
 from .audit import AuditEntry
 from .auth import LOGIN_COOKIE, Permission, Principal
+from .charts import RANGES, percentiles_of, range_name, read_range, throughput_svg
 from .dead_letters import DeadLetterRef
 from .http import Problem, check_form_length, json_response
 from .pages import Pages
@@ -44,6 +45,18 @@ NOTICES = {
     "replay-all": "Replayed {n} dead letter(s).", "resolve": "Resolved {n} dead letter(s).",
 }
 """Fixed notice texts by action (the redirect carries only the action and counts)."""
+
+
+OPENING_ORDER = (JobState.ACTIVE, JobState.WAITING, JobState.DELAYED, JobState.FAILED, JobState.COMPLETED)
+"""The state a queue page opens on: the first of these holding jobs."""
+
+
+def first_non_empty(counts: dict[str, int]) -> JobState:
+    """The state a queue page opens on when none is asked for (waiting when all are empty)."""
+    for job_state in OPENING_ORDER:
+        if counts.get(job_state.value):
+            return job_state
+    return JobState.WAITING
 
 
 def safe_next(value: Any, default: str = "/") -> str:
@@ -118,15 +131,35 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
 
     # ------------------------------------------------------------ pages
 
+    async def chart_context(queue: str | None, raw_range: str | None) -> dict[str, Any]:
+        """What `_charts.html` draws: the stored history of a queue (or all) over a range."""
+        name = range_name(raw_range)
+        history = await read_range(await state.app.backend(), queue, name)
+        return {"chart_queue": queue, "chart_range": name, "chart_svg": throughput_svg(history, name),
+                "chart_ranges": [(key, label) for key, (_s, _p, label) in RANGES.items()],
+                "chart_percentiles": percentiles_of(history) if queue is not None else None}
+
     async def overview(request: Request, principal: Principal) -> Response:
-        """Every queue: counts per state, paused flag, throughput sparkline."""
+        """Every queue: counts per state, paused flag, throughput chart, wait/run percentiles."""
         state.hub.ensure_started()
         statuses = await service.overview()
-        series = {s.name: state.hub.throughput.series(s.name, 60) for s in statuses}
+        charts = await chart_context(None, request.query_params.get("range"))
+        backend = await state.app.backend()
+        queue_percentiles = {s.name: percentiles_of(await read_range(backend, s.name, charts["chart_range"]))
+                             for s in statuses}
         totals = {st.value: sum(s.counts[st.value] for s in statuses) for st in JobState}
         workers = await service.workers()
-        return render(request, principal, "overview.html", "overview", statuses=statuses, series=series,
-                      totals=totals, states=[s.value for s in JobState], worker_count=len(workers))
+        return render(request, principal, "overview.html", "overview", statuses=statuses,
+                      queue_percentiles=queue_percentiles, totals=totals, states=[s.value for s in JobState],
+                      worker_count=len(workers), **charts)
+
+    async def charts_fragment(request: Request, principal: Principal) -> Response:
+        """The charts section alone, for the page's script to refresh it while open."""
+        queue = request.query_params.get("queue") or None
+        if queue is not None:
+            await service.queue(queue)
+        context = await chart_context(queue, request.query_params.get("range"))
+        return pages.render(request, "_charts.html", principal=principal, csrf="", page="charts", **context)
 
     async def queue_page(request: Request, principal: Principal) -> Response:
         """One queue's jobs by state, or the results of a search within it."""
@@ -139,11 +172,12 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
         if text:
             jobs = await service.search(text, name, job_state, PAGE_SIZE)
         else:
-            job_state = job_state or JobState.WAITING
+            job_state = job_state or first_non_empty(status.counts)
             jobs = await service.jobs(name, job_state, offset, PAGE_SIZE)
+        charts = await chart_context(name, request.query_params.get("range"))
         return render(request, principal, "queue.html", "queue", status=status, jobs=jobs, q=text,
                       state=job_state.value if job_state else "", offset=offset, page_size=PAGE_SIZE,
-                      states=[s.value for s in JobState], data_chars=settings.list_data_chars)
+                      states=[s.value for s in JobState], data_chars=settings.list_data_chars, **charts)
 
     async def job_page(request: Request, principal: Principal) -> Response:
         """Everything about one job; updates itself live."""
@@ -311,6 +345,7 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
     read = Permission.READ
     return [
         Route("/", page(read, overview), methods=["GET"]),
+        Route("/charts", page(read, charts_fragment), methods=["GET"]),
         Route("/queues/{queue}", page(read, queue_page), methods=["GET"]),
         Route("/queues/{queue}/jobs/{job_id:path}", page(read, job_page), methods=["GET"]),
         Route("/search", page(read, search_page), methods=["GET"]),

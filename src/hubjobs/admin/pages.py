@@ -4,6 +4,7 @@ templates use (URLs under the mount point, times, JSON previews, sparklines)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -94,6 +96,22 @@ def sparkline_points(series: Sequence[tuple[int, MinuteCounts]]) -> str:
                     for i, v in enumerate(values))
 
 
+def mark_matches(value: Any, text: str) -> Markup:
+    """`value` escaped, with every case-insensitive occurrence of `text` wrapped in <mark>."""
+    plain = str(value)
+    if not text:
+        return Markup(escape(plain))
+    pattern = re.compile(re.escape(text), re.IGNORECASE)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(plain):
+        out.append(str(escape(plain[last:match.start()])))
+        out.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(str(escape(plain[last:])))
+    return Markup("".join(out))
+
+
 def path_segment(value: str) -> str:
     """A value quoted to sit in one URL path segment."""
     return quote(value, safe="")
@@ -112,7 +130,7 @@ class Pages:
         self.env = Environment(loader=PackageLoader("hubjobs.admin", "templates"), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(time=format_time, iso=iso_time, age=format_age, seconds=format_seconds,
-                                seg=path_segment, jobpath=job_path, spark=sparkline_points)
+                                seg=path_segment, mark=mark_matches, jobpath=job_path, spark=sparkline_points)
         self.env.globals.update(preview=preview, pretty_json=pretty_json, spark_width=SPARK_WIDTH,
                                 spark_height=SPARK_HEIGHT)
 

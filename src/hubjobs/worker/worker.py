@@ -77,12 +77,20 @@ class Worker:
         self._limited = {q for q, d in defaults.items()
                          if d.global_concurrency is not None or d.rate_limit is not None}
         """Queues with a global concurrency or rate limit: never claimed ahead."""
+        self._extra_services: list[PeriodicService] = []
 
     # ------------------------------------------------------------ public API
 
     def on(self, event: str, fn: Listener) -> Listener:
         """Listen to active / progress / completed / failed / retrying / stalled / lease_lost / error."""
         return self.events.on(event, fn)
+
+    def add_service(self, service: PeriodicService) -> None:
+        """Run `service` (a PeriodicService of the application's own, e.g. a reconciler) alongside
+        the worker's maintenance services: started with the worker, stopped when it stops."""
+        if not isinstance(service, PeriodicService):
+            raise TypeError(f"add_service needs a PeriodicService, got {service!r}")
+        self._extra_services.append(service)
 
     def run(self, burst: bool = False) -> None:
         """Run until stopped (SIGTERM/SIGINT or `stop()`); with `burst`, until no work is left."""
@@ -144,7 +152,7 @@ class Worker:
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
             HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
-            history]
+            history, *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
         for service in services:

@@ -51,6 +51,11 @@ class DemoOptions:
     dashboard_port: int = 8080
     timeout: float = 300.0
     live: bool = True
+    database_url: str | None = None
+    """The marketplace database (e.g. a PostgreSQL database made from schema.prisma); default:
+    ``marketplace.db`` in the demo folder. Use an empty one: the demo seeds it."""
+    jobs_url: str | None = None
+    """The job engine's URL; default: ``jobs.db`` in the demo folder."""
 
 
 @dataclass
@@ -79,11 +84,11 @@ def prepare_workdir(workdir: Path) -> None:
         shutil.rmtree(workdir / name, ignore_errors=True)
 
 
-def demo_settings(workdir: Path) -> tuple[Settings, FileProcessingSettings]:
-    """Marketplace settings pointing into the demo folder."""
+def demo_settings(workdir: Path, database_url: str | None = None) -> tuple[Settings, FileProcessingSettings]:
+    """Marketplace settings pointing into the demo folder (and at `database_url` if given)."""
     root = workdir.resolve()
     settings = Settings(
-        database_url=f"sqlite:///{root / 'marketplace.db'}",
+        database_url=database_url or f"sqlite:///{root / 'marketplace.db'}",
         outbox_dir=root / "outbox",
         webhook_secret=WEBHOOK_SECRET,
         webhook_backoff_base=1.0,
@@ -99,9 +104,9 @@ def demo_settings(workdir: Path) -> tuple[Settings, FileProcessingSettings]:
 async def start(options: DemoOptions, console: Console) -> DemoRun:
     """Seed, then start the receiver, workers, scheduler and dashboard."""
     prepare_workdir(options.workdir)
-    settings, files = demo_settings(options.workdir)
+    settings, files = demo_settings(options.workdir, options.database_url)
     root = options.workdir.resolve()
-    marketplace = create_marketplace(settings, files, url=f"sqlite:///{root / 'jobs.db'}")
+    marketplace = create_marketplace(settings, files, url=options.jobs_url or f"sqlite:///{root / 'jobs.db'}")
     console.print("[bold]1.[/] seeding a marketplace: creators, products, orders, uploads …")
     seeded = await asyncio.to_thread(seed_demo, marketplace.jobs.db, files.storage_root)
     receiver = FlakyReceiver(WEBHOOK_SECRET, failures=2)

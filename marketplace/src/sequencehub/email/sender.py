@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from hubjobs import Job, Queue, UnrecoverableError
+from hubjobs import Job, Queue, RetryAfter, UnrecoverableError
 
 from ..config import Settings
 from ..db import Database
 from ..models import EmailLog, EmailStatus, utcnow
 from .message import build_message
 from .schemas import SendEmailJob
-from .templates import TemplateRenderer, template_spec
+from .templates import TemplateRenderer, UnknownTemplate, template_spec
 from .transports import EmailSendError, EmailTransport, make_transport
 
 log = logging.getLogger("sequencehub.email")
@@ -32,6 +33,16 @@ class SentEmail:
     template: str
     subject: str
     provider_id: str
+
+
+def email_options(data: Any) -> Mapping[str, Any]:
+    """The ``send-email`` job's priority from its template (order-confirmation CRITICAL 1, others
+    NORMAL 5), for every add of the job: Python, CLI or HTTP."""
+    template = data.get("template") if isinstance(data, Mapping) else None
+    try:
+        return {"priority": template_spec(str(template)).priority}
+    except UnknownTemplate:  # the schema check names the bad template
+        return {}
 
 
 def email_job_data(to: str, template: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -76,22 +87,25 @@ class EmailDelivery:
                 select(EmailLog).where(EmailLog.job_id == job_id, EmailLog.status == EmailStatus.SENT)
             )
 
-    def send(self, to: str, template: str, data: dict[str, Any], *, job_id: str | None = None) -> SentEmail:
-        """Render, send and log one email; raises EmailSendError (logged as FAILED) on failure."""
+    def send(self, to: str, template: str, data: dict[str, Any], *, job_id: str | None = None,
+             attempt: int = 1) -> SentEmail:
+        """Render, send and log one email (one email-log row per call: try `attempt` of `job_id`);
+        raises EmailSendError (logged as FAILED) on failure."""
         rendered = self.renderer.render(template, data)
         message = build_message(rendered, to=to, sender=self.settings.email_from)
         try:
             provider_id = self.transport.send(message)
         except EmailSendError as exc:
-            self._log(job_id, to, template, rendered.subject, EmailStatus.FAILED, None, str(exc))
+            self._log(job_id, attempt, to, template, rendered.subject, EmailStatus.FAILED, None, str(exc))
             raise
-        self._log(job_id, to, template, rendered.subject, EmailStatus.SENT, provider_id, None)
+        self._log(job_id, attempt, to, template, rendered.subject, EmailStatus.SENT, provider_id, None)
         log.info("email %s to %s sent via %s (%s)", template, to, self.transport.name, provider_id)
         return SentEmail(to, template, rendered.subject, provider_id)
 
     def _log(
         self,
         job_id: str | None,
+        attempt: int,
         to: str,
         template: str,
         subject: str,
@@ -101,19 +115,11 @@ class EmailDelivery:
     ) -> None:
         now = utcnow()
         with self.db.session() as session:
-            row = None
-            if job_id is not None:
-                row = session.scalar(select(EmailLog).where(EmailLog.job_id == job_id))
-            if row is None:
-                row = EmailLog(job_id=job_id, to_address=to, template=template, attempts=0, created_at=now)
-                session.add(row)
-            row.subject = subject
-            row.status = status
-            row.provider_id = provider_id
-            row.error = error
-            row.attempts = (row.attempts or 0) + 1
-            if status == EmailStatus.SENT:
-                row.sent_at = now
+            session.add(EmailLog(
+                job_id=job_id, attempt=attempt, to_address=to, template=template, subject=subject,
+                status=status, provider_id=provider_id, error=error, created_at=now,
+                sent_at=now if status == EmailStatus.SENT else None,
+            ))
 
 
 class EmailSender:
@@ -125,34 +131,28 @@ class EmailSender:
     def handle(self, job: Job) -> dict[str, Any]:
         """Render the template and send the email through the configured transport.
 
-        Writes: email log, one row per job (SENT with the provider's message id, or FAILED with
-        the error; attempts counted); an .eml file in the outbox folder with the default transport.
+        Writes: email log, one row per try (SENT with the provider's id in ``externalId``, or
+        FAILED with the error); an .eml file in the outbox folder with the default transport.
         Failure: transport errors retry (3 tries, 10 s apart); a permanent refusal (SMTP 5xx,
         recipient refused, HTTP 4xx) fails at once. A job whose email was already sent by an
         earlier try is not sent again.
         Priority: order-confirmation 1, dead-letter-alert 3, every other template 5 (set by
         enqueue_email from the template; a producer adding the job directly passes `priority`).
+        Returns: ``{"success": true, "emailId": <provider id>}`` (the app's handler's shape).
         """
         payload = SendEmailJob.model_validate(job.data).root
         done = self.delivery.already_sent(job.id)
         if done is not None:
-            return {
-                "to": done.to_address,
-                "template": done.template,
-                "providerId": done.provider_id,
-                "alreadySent": True,
-            }
+            return {"success": True, "emailId": done.provider_id, "alreadySent": True}
         try:
             sent = self.delivery.send(
-                payload.to, payload.template, payload.data.model_dump(mode="json"), job_id=job.id
+                payload.to, payload.template, payload.data.model_dump(mode="json"), job_id=job.id,
+                attempt=job.attempts_made + 1,
             )
         except EmailSendError as exc:
             if exc.permanent:
                 raise UnrecoverableError(str(exc)) from None
+            if exc.retry_after is not None:
+                raise RetryAfter(exc.retry_after, str(exc)) from None
             raise
-        return {
-            "to": sent.to,
-            "template": sent.template,
-            "subject": sent.subject,
-            "providerId": sent.provider_id,
-        }
+        return {"success": True, "emailId": sent.provider_id}

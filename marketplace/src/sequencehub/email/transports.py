@@ -18,11 +18,13 @@ from ..config import Settings
 
 
 class EmailSendError(Exception):
-    """Sending failed; `permanent` says whether retrying can help."""
+    """Sending failed; `permanent` says whether retrying can help; `retry_after` is the wait the
+    provider asked for (HTTP 429 Retry-After), if any."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class EmailTransport(Protocol):
@@ -178,8 +180,67 @@ class HttpApiTransport:
         return str(provider_id or _message_id(message))
 
 
+class ResendTransport:
+    """Resend's HTTP API, as the app sends: ``POST {api}/emails`` with a Bearer ``RESEND_API_KEY``
+    and ``{from, to, subject, html, text, headers}``; the answer's ``id`` is the provider id.
+    4xx validation/auth errors are permanent; 429 carries Retry-After; 5xx and network errors retry."""
+
+    name = "resend"
+
+    def __init__(self, api_key: str, *, api_url: str = "https://api.resend.com", timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        if not api_key:
+            raise ValueError("the Resend transport needs RESEND_API_KEY")
+        self.url = api_url.rstrip("/") + "/emails"
+        self.api_key = api_key
+        self.timeout = timeout
+        self.transport = transport
+
+    def send(self, message: EmailMessage) -> str:
+        """POST one email; return Resend's id."""
+        try:
+            with httpx.Client(timeout=self.timeout, trust_env=False, transport=self.transport) as client:
+                response = client.post(self.url, json=HttpApiTransport.payload(message),
+                                       headers={"Authorization": f"Bearer {self.api_key}"})
+        except httpx.HTTPError as exc:
+            raise EmailSendError(f"Resend {self.url} unreachable: {type(exc).__name__}") from None
+        if response.status_code == 429:
+            wait = _retry_after(response.headers.get("retry-after"))
+            raise EmailSendError(f"Resend rate limit (HTTP 429); retry after {wait:g} s", retry_after=wait)
+        if not response.is_success:
+            raise EmailSendError(f"Resend answered HTTP {response.status_code}: {_resend_error(response)}",
+                                 permanent=400 <= response.status_code < 500 and response.status_code != 408)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        email_id = body.get("id") if isinstance(body, dict) else None
+        if not email_id:
+            raise EmailSendError(f"Resend answered HTTP {response.status_code} without an email id")
+        return str(email_id)
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+def _resend_error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict):
+        return f"{body.get('name', 'error')}: {body.get('message', '')}"[:300]
+    return str(body)[:300]
+
+
 def make_transport(settings: Settings) -> EmailTransport:
     """The transport `settings.email_transport` names."""
+    if settings.email_transport == "resend":
+        return ResendTransport(settings.resend_api_key, api_url=settings.resend_api_url, timeout=settings.smtp_timeout)
     if settings.email_transport == "smtp":
         return SmtpTransport(
             settings.smtp_host,

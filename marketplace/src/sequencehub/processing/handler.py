@@ -4,11 +4,15 @@ the job data holds nothing but the file id, the storage key and the task names.
 
 Outcomes:
 
-- every task done: file COMPLETED (audit FILE_PROCESSED); returns
-  ``{"fileId", "status": "COMPLETED", "attempt", "results": {task: summary}}``;
-- infected: file QUARANTINED (audit FILE_QUARANTINED), UnrecoverableError, no further task;
+- every task done: file COMPLETED (audit FILE_PROCESSED); returns the app's shape
+  ``{"success": true, "fileId", "tasksCompleted": <count>, "tasks": [...], "results": {task: summary}}``;
+- infected: file QUARANTINED (audit SECURITY_ALERT, entityType ``file-processing``, metadata
+  ``{"error", "attempts"}``), UnrecoverableError, no further task;
 - corrupt file, key outside the storage, missing upload, scanner refusal: file FAILED (audit
-  FILE_FAILED with the error and tries), UnrecoverableError, no retry;
+  SECURITY_ALERT with the error and tries), UnrecoverableError, no retry;
+
+Each task logs ``Completed: <task>`` or ``Failed: <task> - <message>`` (the app's log lines) to the
+job's log, after the task's own detail line.
 - anything else (clamd unreachable, database busy...): the try fails and the engine retries; the
   file goes back to PENDING with the error, or FAILED (plus audit) after the last try.
 """
@@ -92,7 +96,8 @@ class _FileRun:
         snapshot = self._load()
         if snapshot.deleted_at is not None:
             self.job.log(f"file {self.file_id} was deleted; nothing to do")
-            return {"fileId": self.file_id, "status": "SKIPPED", "reason": "the file was deleted", "results": {}}
+            return {"success": True, "fileId": self.file_id, "tasksCompleted": 0, "tasks": [],
+                    "skipped": "the file was deleted", "results": {}}
         mark_processing(self.db, self.file_id)
         try:
             results = self._run_tasks(snapshot)
@@ -109,7 +114,7 @@ class _FileRun:
         mark_completed(self.db, self.file_id, job_id=self.job.id, tasks=list(results), attempts=self.attempt,
                        summary=summary)
         self.job.log(f"file {self.file_id}: COMPLETED ({len(results)} task(s))")
-        return {"fileId": self.file_id, "status": str(ProcessingStatus.COMPLETED), "attempt": self.attempt,
+        return {"success": True, "fileId": self.file_id, "tasksCompleted": len(results), "tasks": list(results),
                 "results": results}
 
     def _load(self) -> FileSnapshot:
@@ -144,13 +149,18 @@ class _FileRun:
         results: dict[TaskName, dict[str, Any]] = {}
         for number, name in enumerate(tasks, start=1):
             try:
-                summary, line = TASKS[name](ctx)
-            except StorageKeyError as exc:
-                raise PermanentFileError(f"{name}: storage key refused: {exc}") from None
-            except StorageNotFound as exc:
-                raise PermanentFileError(f"{name}: the upload is missing: {exc}") from None
+                try:
+                    summary, line = TASKS[name](ctx)
+                except StorageKeyError as exc:
+                    raise PermanentFileError(f"{name}: storage key refused: {exc}") from None
+                except StorageNotFound as exc:
+                    raise PermanentFileError(f"{name}: the upload is missing: {exc}") from None
+            except Exception as exc:
+                self.job.log(f"Failed: {name} - {exc}")
+                raise
             results[name] = summary
             self.job.log(line)
+            self.job.log(f"Completed: {name}")
             self.job.update_progress(round(100 * number / len(tasks)))
         return results
 

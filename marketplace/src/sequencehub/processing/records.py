@@ -14,7 +14,8 @@ from sequencehub.audit import record_audit
 from sequencehub.db import Database
 from sequencehub.models import AuditAction, ProcessingStatus, ProductFile, ScanResult, utcnow
 
-ENTITY = "ProductFile"
+ENTITY = "file-processing"
+"""The audit entityType of file jobs (the app's own word)."""
 NOT_SCANNED = "NOT_SCANNED"
 """`scan_result` of a file no scanner looked at (never CLEAN)."""
 MAX_ERROR_CHARS = 4000
@@ -99,9 +100,9 @@ def mark_quarantined(db: Database, file_id: str, *, signature: str | None, detai
         row.scan_signature = signature
         row.scanned_at = utcnow()
         row.processing_error = _clip(f"infected: {signature or 'unknown signature'}; the file is quarantined")
-        record_audit(session, AuditAction.FILE_QUARANTINED, entity_type=ENTITY, entity_id=file_id, details={
-            "signature": signature, "scanner_reply": detail, "storageKey": row.storage_key, "jobId": job_id,
-            "attempt": attempt})
+        record_audit(session, AuditAction.SECURITY_ALERT, entity_type=ENTITY, entity_id=file_id, details={
+            "error": f"infected: {signature or 'unknown signature'} ({detail or 'no scanner reply'})",
+            "attempts": attempt})
 
 
 def mark_retrying(db: Database, file_id: str, *, error: str, attempt: int, max_attempts: int) -> None:
@@ -118,8 +119,8 @@ def mark_failed(db: Database, file_id: str, *, error: str, attempts: int, job_id
         row = _require(session, file_id)
         row.processing_status = ProcessingStatus.FAILED
         row.processing_error = _clip(error)
-        record_audit(session, AuditAction.FILE_FAILED, entity_type=ENTITY, entity_id=file_id, details={
-            "error": _clip(error), "attempts": attempts, "jobId": job_id, "storageKey": row.storage_key})
+        record_audit(session, AuditAction.SECURITY_ALERT, entity_type=ENTITY, entity_id=file_id, details={
+            "error": _clip(error), "attempts": attempts})
 
 
 def mark_failed_unless_settled(db: Database, file_id: str, *, error: str, attempts: int, job_id: str) -> bool:
@@ -132,8 +133,8 @@ def mark_failed_unless_settled(db: Database, file_id: str, *, error: str, attemp
             return False
         row.processing_status = ProcessingStatus.FAILED
         row.processing_error = _clip(error)
-        record_audit(session, AuditAction.FILE_FAILED, entity_type=ENTITY, entity_id=file_id, details={
-            "error": _clip(error), "attempts": attempts, "jobId": job_id, "storageKey": row.storage_key})
+        record_audit(session, AuditAction.SECURITY_ALERT, entity_type=ENTITY, entity_id=file_id, details={
+            "error": _clip(error), "attempts": attempts})
         return True
 
 

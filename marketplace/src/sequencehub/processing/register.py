@@ -12,6 +12,7 @@ from typing import Any
 from hubjobs import App, Backoff, Job, JobEvent, Queue, Retention, Worker
 from sequencehub.config import Settings
 from sequencehub.db import Database
+from sequencehub.priorities import NEW_UPLOAD, process_file_options
 
 from .handler import FILE_PROCESSING_ATTEMPTS, process_file
 from .records import mark_failed_unless_settled
@@ -53,28 +54,36 @@ def register_file_processing(app: App, settings: Settings | FileProcessingSettin
                       remove_on_complete=KEEP_COMPLETED, remove_on_fail=KEEP_FAILED,
                       concurrency=FILE_PROCESSING_CONCURRENCY)
     app.job(FILE_PROCESSING_QUEUE, PROCESS_FILE_JOB, process=True, timeout=files.job_timeout,
-            schema=ProcessFileRequest)(process_file)
+            schema=ProcessFileRequest, options_from_data=process_file_options)(process_file)
     return queue
 
 
-def _job_data(file_id: str, storage_key: str, tasks: Sequence[TaskName] | None) -> dict[str, Any]:
-    return {"fileId": file_id, "storageKey": storage_key, "tasks": list(DEFAULT_TASKS if tasks is None else tasks)}
+def _job_data(file_id: str, storage_key: str, tasks: Sequence[TaskName] | None,
+              priority: int | None = NEW_UPLOAD) -> dict[str, Any]:
+    data: dict[str, Any] = {"fileId": file_id, "storageKey": storage_key,
+                            "tasks": list(DEFAULT_TASKS if tasks is None else tasks)}
+    if priority is not None:
+        data["priority"] = priority
+    return data
 
 
 def enqueue_file_processing(app: App, file_id: str, storage_key: str, tasks: Sequence[TaskName] | None = None,
                             **options: Any) -> Job:
     """Add ``process-file`` for a file with job id ``file-<fileId>``: while that job exists, adding
     it again adds nothing and returns the existing job. Bad data raises InvalidJobData naming the
-    field. `options` (priority, delay, ...) go to `Queue.add`."""
+    field. The data carries ``priority`` (default HIGH 3, a new upload; pass `priority` to change
+    it); other `options` (delay, ...) go to `Queue.add`."""
+    priority = options.pop("priority", NEW_UPLOAD)
     return app.get_queue(FILE_PROCESSING_QUEUE).add(
-        PROCESS_FILE_JOB, _job_data(file_id, storage_key, tasks), job_id=job_id_for(file_id), **options)
+        PROCESS_FILE_JOB, _job_data(file_id, storage_key, tasks, priority), job_id=job_id_for(file_id), **options)
 
 
 async def aenqueue_file_processing(app: App, file_id: str, storage_key: str,
                                    tasks: Sequence[TaskName] | None = None, **options: Any) -> Job:
     """Async twin of `enqueue_file_processing`."""
+    priority = options.pop("priority", NEW_UPLOAD)
     return await app.get_queue(FILE_PROCESSING_QUEUE).aadd(
-        PROCESS_FILE_JOB, _job_data(file_id, storage_key, tasks), job_id=job_id_for(file_id), **options)
+        PROCESS_FILE_JOB, _job_data(file_id, storage_key, tasks, priority), job_id=job_id_for(file_id), **options)
 
 
 def record_unreported_failure(settings: FileProcessingSettings, event: JobEvent) -> bool:

@@ -30,6 +30,8 @@ class ProcessFileRequest(BaseModel):
                              description="Where the upload is stored: a relative path inside the storage root.")
     tasks: list[TaskName] = Field(default_factory=lambda: list(DEFAULT_TASKS), min_length=1,
                                   description="Tasks to run; virus-scan always runs first.")
+    priority: int | None = Field(default=None, ge=1, le=10,
+                                 description="Job priority 1 (first) to 10; absent: 5 (new uploads: 3).")
 
     @field_validator("storage_key")
     @classmethod
@@ -53,7 +55,10 @@ class ProcessFileRequest(BaseModel):
 
     def to_job_data(self) -> dict[str, object]:
         """The JSON job data, with the seed's field names."""
-        return {"fileId": self.file_id, "storageKey": self.storage_key, "tasks": list(self.tasks)}
+        data: dict[str, object] = {"fileId": self.file_id, "storageKey": self.storage_key, "tasks": list(self.tasks)}
+        if self.priority is not None:
+            data["priority"] = self.priority
+        return data
 
 
 def job_id_for(file_id: str) -> str:

@@ -184,6 +184,30 @@
     return false;
   }
 
+  // ---------------------------------------------------------------- charts, redrawn by the server while open
+  // The chart section comes from this app's own /charts page (numbers and fixed labels; any
+  // name in it escaped by the template), parsed inert by DOMParser: no script runs from it.
+  var CHART_REFRESH_MS = 15000;
+  var charts = document.getElementById("charts");
+  function showLatest() {  // on a narrow screen the chart scrolls: start at its newest end
+    var box = charts && charts.querySelector(".chart-box");
+    if (box) { box.scrollLeft = box.scrollWidth; }
+  }
+  showLatest();
+  if (charts) {
+    setInterval(function () {
+      if (document.hidden || !charts) { return; }
+      var q = charts.dataset.chartQueue;
+      var url = base + "/charts?range=" + seg(charts.dataset.chartRange || "hour") + (q ? "&queue=" + seg(q) : "");
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("charts");
+          if (fresh && charts) { charts.replaceWith(fresh); charts = fresh; showLatest(); }
+        }).catch(function () {});
+    }, CHART_REFRESH_MS);
+  }
+
   var handlers = null;
   if (page === "job") {
     var refreshJobSoon = debounce(refreshJob, 150);

@@ -5,11 +5,12 @@ async backend).
 Each call takes an idle connection from a free list (opening one when none is idle) and puts it
 back when done, so any number of threads call at once, each on a connection of its own, with
 no lock on the way. A connection the server closed while it sat idle is noticed without a round
-trip when it is taken (as the async pool's check does) and replaced."""
+trip when it is taken and replaced."""
 
 from __future__ import annotations
 
 import asyncio
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -51,17 +52,16 @@ MAX_IDLE_CONNECTIONS = 8
 
 
 def _alive(conn: SyncConn) -> bool:
-    """Read what the server sent while the connection sat idle, without a round trip: a
-    connection ended by a restart or `pg_terminate_backend` reads as dead."""
-    if conn.closed:
+    """False for a connection the server spoke on while it sat idle (its goodbye after a restart
+    or `pg_terminate_backend`, before or after the end of stream): checked without a round trip
+    (a zero-timeout poll of the socket). Such a connection is replaced, never used."""
+    if conn.closed or conn.pgconn.status != ConnStatus.OK:
         return False
-    pgconn = conn.pgconn
     try:
-        for _ in range(2):
-            pgconn.consume_input()
-    except psycopg.OperationalError:
+        readable, _w, _x = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
         return False
-    return pgconn.status == ConnStatus.OK
+    return not readable
 
 
 class PostgresSyncBackend(SyncBackend):

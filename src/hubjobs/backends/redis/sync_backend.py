@@ -133,11 +133,11 @@ class RedisSyncBackend(SyncBackend):
         if client is None:
             raise RuntimeError("the Redis sync backend is not open: call open() first")
         pool = client.connection_pool
+        try:
+            lane = self._idle.pop()  # list.pop/append are atomic: a lock-free free list
+        except IndexError:
+            lane = SyncLane(pool.get_connection())
         for attempt in (1, 2):
-            try:
-                lane = self._idle.pop()  # list.pop/append are atomic: a lock-free free list
-            except IndexError:
-                lane = SyncLane(pool.get_connection())
             try:
                 if isinstance(step, Script):
                     op = step.operation
@@ -149,9 +149,9 @@ class RedisSyncBackend(SyncBackend):
                 self._put_back(pool, lane)  # the error reply was read whole: the connection is fine
                 raise
             except RedisConnectionError:
-                lane.drop()
-                pool.release(lane.conn)
+                lane.drop()  # the retry reconnects this lane (other idle ones may be as stale)
                 if attempt == 2:
+                    pool.release(lane.conn)
                     raise
                 continue
             except BaseException:
