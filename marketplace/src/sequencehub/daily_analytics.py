@@ -1,7 +1,8 @@
 """The ``daily-analytics`` job: yesterday's sales and buyer engagement, every day.
 
 For the UTC day before the run: the ``"DailySales"`` row (PAID orders by payment time) and the
-``"UserEngagement"`` row — downloads, active buyers (paid an order or downloaded that day),
+``"UserEngagement"`` row — downloads, active buyers (paid an order or downloaded that day; a
+download counts for its user, else for its order's buyer),
 repeat purchases (paid orders by a buyer with an earlier paid order) and new buyers (first paid
 order that day). Buyers are told apart by ``buyerId``, else by ``buyerEmail``. Re-running a day
 replaces its rows, so the job is idempotent. The weekly job still recomputes whole weeks.
@@ -62,8 +63,14 @@ def run_daily_analytics(db: Database, now: datetime) -> DailyReport:
         items = session.execute(
             select(OrderItem.price_cents, OrderItem.platform_fee_cents).join(Order, OrderItem.order_id == Order.id)
             .where(Order.status == OrderStatus.PAID, Order.paid_at >= start, Order.paid_at < end)).all()
-        downloaders = {user for (user,) in session.execute(
-            select(Download.user_id).where(Download.created_at >= start, Download.created_at < end))}
+        downloaders = {
+            f"user:{user}" if user else _buyer(buyer_id, email or "")
+            for user, buyer_id, email in session.execute(
+                select(Download.user_id, Order.buyer_id, Order.buyer_email)
+                .outerjoin(Order, Download.order_id == Order.id)
+                .where(Download.created_at >= start, Download.created_at < end))
+            if user or buyer_id or email
+        }
         report.downloads = len(session.execute(
             select(Download.id).where(Download.created_at >= start, Download.created_at < end)).all())
         buyers = {_buyer(buyer_id, email) for _, buyer_id, email in orders}
@@ -72,7 +79,7 @@ def run_daily_analytics(db: Database, now: datetime) -> DailyReport:
         report.gross_cents = sum(price for price, _ in items)
         report.repeat_purchases = sum(1 for _, b, e in orders if _buyer(b, e) in earlier)
         report.new_buyers = len(buyers - earlier)
-        report.active_buyers = len(buyers | {f"user:{u}" for u in downloaders if u is not None})
+        report.active_buyers = len(buyers | downloaders)
         session.execute(delete(DailySales).where(DailySales.day == day))
         session.execute(delete(UserEngagement).where(UserEngagement.day == day))
         computed_at = utcnow()
