@@ -303,8 +303,9 @@ def _exactly_once(rows: list[tuple[int, float, float]], n: int, phase: str) -> d
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGINT, then SIGTERM, then SIGKILL to the worker's process group."""
-    for sig, wait in ((signal.SIGINT, 10), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+    """SIGINT, then SIGTERM, then SIGKILL to the worker's process group. Every figure is taken by
+    now, so a library that takes its time to shut down (taskiq: 5 s) is not waited for long."""
+    for sig, wait in ((signal.SIGINT, 2), (signal.SIGTERM, 2), (signal.SIGKILL, 5)):
         if proc.poll() is not None:
             return
         try:

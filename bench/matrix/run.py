@@ -75,7 +75,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cells", default="*", help="glob patterns over cell names, comma-separated, e.g. "
                    "'redis/sync/c1/*,postgres/async/*/noop,*/add-bulk/*' (names: backend/kind/cN/body, "
                    "backend/add-producer/body)")
-    p.add_argument("--skip", default="", help="library/kind pairs to leave out, e.g. rq/process (a fork per job)")
+    p.add_argument("--skip", default="", help="library/kind or library/cell patterns to leave out, e.g. "
+                   "'rq/process,arq/redis/async/c1/*'")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds one worker may take for one phase")
     p.add_argument("--profile", default="", help="libraries whose workers run under py-spy (see bench.matrix.profile)")
     p.add_argument("--trace", default="", help="libraries whose workers run under strace -f -c (system calls per job)")
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sys.exit("--concurrency and --processes must be at least 1")
     producers = [] if args.producers == "none" else _list(args.producers, PRODUCERS, "producer kinds")
     patterns = _list(args.cells, None, "cell patterns")
-    skip = set(_list(args.skip, None, "skips")) if args.skip else set()
+    skip = _list(args.skip, None, "skips") if args.skip else []
     wanted = set(_list(args.libs, None, "libraries")) if args.libs else None
     entries = [e for e in catalogue() if e.backend in backends and (wanted is None or e.name in wanted)]
     if wanted is not None:
@@ -165,7 +166,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for wcell in worker_cells:
                     for lib in order:
                         if (not lib.supports(wcell.kind, wcell.concurrency, wcell.processes)
-                                or f"{lib.name}/{wcell.kind}" in skip):
+                                or _chosen(f"{lib.name}/{wcell.kind}", skip) or _chosen(f"{lib.name}/{wcell.key}", skip)):
                             continue
                         result = _attempt(lib.name, lambda lib=lib, wcell=wcell, h=harness: h.worker_cell(lib, wcell))
                         raw.setdefault(wcell.key, {}).setdefault(lib.name, []).append(result)

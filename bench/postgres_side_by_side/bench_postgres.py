@@ -129,7 +129,7 @@ class HubjobsSide:
 
     @property
     def version(self) -> str:
-        return version("sequencehub-jobs")
+        return version("hubjobs")
 
     async def setup(self) -> None:
         await self.app.backend()  # migrations

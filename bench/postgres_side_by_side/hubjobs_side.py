@@ -52,7 +52,7 @@ def matrix_url() -> str:
 
 def version() -> str:
     """Package version (psycopg's too)."""
-    return f"{_version('sequencehub-jobs')} (psycopg {_version('psycopg')})"
+    return f"{_version('hubjobs')} (psycopg {_version('psycopg')})"
 
 
 def worker_command(python: str) -> list[str]:

@@ -85,7 +85,7 @@ def bench_hubjobs(n: int, tmp: Path) -> dict[str, Any]:
     finally:
         proc.terminate()
         proc.wait(30)
-    return {"library": "hubjobs", "version": version("sequencehub-jobs"), "enqueue_single_async": single,
+    return {"library": "hubjobs", "version": version("hubjobs"), "enqueue_single_async": single,
             "enqueue_single_sync": single_sync, "enqueue_bulk": bulk, "end_to_end": n / (t1 - t0)}
 
 

@@ -48,7 +48,7 @@ def version() -> str:
     """Package version and the SQLite library's."""
     import sqlite3
 
-    return f"{_version('sequencehub-jobs')} (SQLite {sqlite3.sqlite_version})"
+    return f"{_version('hubjobs')} (SQLite {sqlite3.sqlite_version})"
 
 
 def worker_command(python: str) -> list[str]:

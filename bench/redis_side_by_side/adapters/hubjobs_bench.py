@@ -61,7 +61,7 @@ def build_app() -> App:
 
 def version() -> str:
     """Package version (redis-py and hiredis pinned by the project)."""
-    return f"{_version('sequencehub-jobs')} (redis-py {_version('redis')}, hiredis {_version('hiredis')})"
+    return f"{_version('hubjobs')} (redis-py {_version('redis')}, hiredis {_version('hiredis')})"
 
 
 def worker_command(python: str) -> list[str]:
