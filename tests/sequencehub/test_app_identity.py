@@ -18,12 +18,12 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-from hubjobs.admin import TokenStore
-from hubjobs.admin.application import create_standalone_app
 from sequencehub.admin_integration import marketplace_admin_settings
 from sequencehub.app import create_marketplace
 from sequencehub.processing import FileProcessingSettings
+
+from hubjobs.admin import TokenStore
+from hubjobs.admin.application import create_standalone_app
 from tests.admin.support import bearer
 from tests.sequencehub.marketplace_support import close_app, settings_for
 

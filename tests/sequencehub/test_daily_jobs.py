@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
 from sequencehub.daily_analytics import run_daily_analytics
 from sequencehub.db_maintenance import optimize_database
 from sequencehub.models import Download, OrderStatus
 from sequencehub.sample_data import add_creator, add_order, add_product
+from sqlalchemy import text
+
 from tests.sequencehub.marketplace_support import make_marketplace
 
 NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from sequencehub.cli import main as sequencehub_cli
 from sequencehub.try_job import try_process_file
 
