@@ -17,6 +17,9 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get("HUBJOBS_URL") or DEFAULT_URL
 
 
+REDIS_SCHEMES = ("redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel", "unix")
+
+
 def create_backend(url: str) -> Backend:
     """A new, unopened backend for the URL's scheme."""
     scheme = url.split(":", 1)[0].lower()
@@ -24,7 +27,7 @@ def create_backend(url: str) -> Backend:
         from .sqlite import SQLiteBackend
 
         return SQLiteBackend(url)
-    if scheme in ("redis", "rediss", "redis+cluster", "unix"):
+    if scheme in REDIS_SCHEMES:
         return _load("hubjobs.backends.redis", "RedisBackend", url, "redis")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return _load("hubjobs.backends.postgres", "PostgresBackend", url, "postgres")

@@ -17,6 +17,7 @@ from ..backends.base import ClaimedJob, JobOutcome
 from ..errors import JobCancelled, JobTimeoutError, RetryAfter, UnknownJobName, UnrecoverableError
 from ..events import JobEvent
 from ..job import Job
+from ..middleware import chain
 from ..pacing import Pacer
 from ..payload import encode_value
 from ..process_pool import ChildProcessError_, ProcessPool
@@ -109,7 +110,11 @@ class Executor:
                 raise UnknownJobName(f"no handler for job {job.name!r} on queue {job.queue!r}; "
                                      "register it with @app.job")
             began = time.monotonic()
-            result = await self._invoke(rj)
+            middlewares = self.registry.middlewares
+            if middlewares:
+                result = await chain(middlewares, lambda _job: self._invoke(rj))(job)
+            else:
+                result = await self._invoke(rj)
             self.pacer.record_run(time.monotonic() - began)
             try:
                 result_json = encode_value(result, "the handler's return value")

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import replace
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +20,7 @@ from ..events import EventEmitter, JobEvent, Listener
 from ..job import Job
 from ..pacing import Pacer
 from .completer import Completer
+from .control import WorkerControl
 from .event_flusher import EventFlusher
 from .event_publisher import EventPublisher
 from .executor import Executor
@@ -129,8 +131,10 @@ class Worker:
         slots.wake.set()
 
     def _describe(self) -> WorkerInfo:
-        return worker_info(self.id, self.queues, self._started_at, len(self._slots.running), self.concurrency,
+        info = worker_info(self.id, self.queues, self._started_at, len(self._slots.running), self.concurrency,
                            self._tally.processed, self._tally.failed)
+        state = "stopping" if self._slots.stopping else "quiet" if self._slots.quiet else "running"
+        return replace(info, state=state)
 
     async def arun(self, burst: bool = False) -> None:
         """Run the worker on the current event loop."""
@@ -152,7 +156,7 @@ class Worker:
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
             HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
-            history, *self._extra_services]
+            history, WorkerControl(backend, self.id, slots, self.stop), *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
         for service in services:

@@ -1,4 +1,5 @@
-"""The Redis backend: `redis://`, `rediss://`, `unix://` and `redis+cluster://` URLs."""
+"""The Redis backend: `redis://`, `rediss://`, `unix://`, `redis+cluster://` and
+`redis+sentinel://` URLs."""
 
 from .backend import RedisBackend
 

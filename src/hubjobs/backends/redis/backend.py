@@ -69,7 +69,7 @@ from .batching import AddCoalescer
 from .client import ScriptLane
 from .clock import ServerClock
 from .codec import CorruptJob, load_id, store_id
-from .connection import RedisClient, check_server, lane_client, make_client, translated
+from .connection import REPLICATED_OPERATIONS, RedisClient, check_server, lane_client, make_client, translated
 from .events import FIELD, decode_entries, entries_to_keep, parse_cursor
 from .keys import QueueKeys
 from .operations import Command, Plan, RedisOperations, Script, T, us
@@ -136,6 +136,7 @@ class RedisBackend(Backend):
         self._receivers: dict[str, JobsReceiver] = {}
         """Worker id → where its prefetched jobs go (see `WaitForJobs.receive`)."""
         self._tasks: set[asyncio.Future[None]] = set()
+        self._replicated = self.settings.durability == "replicated"
 
     def __repr__(self) -> str:
         return f"RedisBackend({self.settings.display!r}, prefix={self.settings.prefix!r})"
@@ -211,9 +212,28 @@ class RedisBackend(Backend):
             raise RuntimeError("the Redis backend is not open: call open() first")
         script = self._scripts[operation]
         with translated(what, self.settings.display, queue):
+            if self._replicated and operation in REPLICATED_OPERATIONS:
+                return await self._run_replicated(script, keys, args, what, queue)
             if lane is not None:
                 return await lane.evalsha(script.sha, script.script, keys, args)
             return await script(keys=keys, args=args)
+
+    async def _run_replicated(self, script: Any, keys: Sequence[Any], args: Sequence[Any], what: str,
+                              queue: str | None) -> Any:
+        """Run a script and WAIT on the same connection (a pipeline), so that the reply comes
+        only once `replicas` replicas have its writes; fewer in `wait_timeout` is an outage."""
+        need, timeout = self.settings.replicas, self.settings.wait_timeout
+        async with asyncio.timeout(timeout + self.settings.socket_timeout):
+            async with self._c.pipeline(transaction=False) as pipe:
+                await script(keys=keys, args=args, client=pipe)
+                pipe.execute_command("WAIT", need, max(1, int(timeout * 1000)))
+                result, acked = await pipe.execute()
+        if int(acked) < need:
+            raise BackendUnavailable(
+                f"Redis at {self.settings.display} did not replicate {what} on queue {queue!r} to {need} "
+                f"replica(s) within {timeout:g} s (only {acked}): the primary has it, but a failover now could "
+                "lose it (durability=replicated)")
+        return result
 
     async def _register_queue(self, queue: str) -> None:
         """Add the queue to the list of queues, once per process (concurrent callers share it)."""

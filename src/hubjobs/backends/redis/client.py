@@ -87,8 +87,8 @@ class ScriptLane:
 
     - the command timeout bounds each call (TimeoutError; redis-py drops a connection whose
       read or write was cut off);
-    - a dropped connection (Redis restarted, CLIENT KILL) is reconnected and the call sent once
-      more, like the client's single retry: callers must send idempotent calls (adds are: a
+    - a dropped connection (Redis restarted, CLIENT KILL, a Sentinel failover) is given back and
+      a fresh one taken from the pool, and the call sent once more, like the client's single retry: callers must send idempotent calls (adds are: a
       job id that exists is left as it is);
     - NOSCRIPT (a restarted or flushed server) loads the script and calls again."""
 
@@ -115,7 +115,12 @@ class ScriptLane:
                 await self._call(conn, pack_command("SCRIPT", "LOAD", script))
                 return await self._call(conn, packed)
             except RedisConnectionError:
+                # hand the dropped connection back and take one through the pool, which connects
+                # it afresh (to wherever Sentinel names the primary now: a connection reconnecting
+                # by itself would dial its old address)
                 await conn.disconnect()
+                self._conn = None
+                await self._pool.release(conn)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

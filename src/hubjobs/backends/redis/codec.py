@@ -1,7 +1,8 @@
 """How jobs are encoded in Redis and decoded back into `Job` values.
 
 A job's immutable part is one hash field, the *pack*: the JSON array
-`[created, priority, max_stalled, name, options_code, data]`. `options_code` holds only the
+`[created, seq, priority, max_stalled, name, options_code, data]` (`seq`: the order the job was
+added to its queue; packs written before it existed have six items). `options_code` holds only the
 options that differ from a fixed baseline (usually nothing), which keeps a queued job small.
 Job ids are stored with NUL characters doubled so that `<id>\\0<letter>` field names of one job
 can never equal another job's."""
@@ -23,6 +24,16 @@ OPTIONS_BASELINE: dict[str, Any] = {
 }
 """Options a stored job has unless its options code says otherwise. Fixed here (not taken from
 `JobOptions()`), so that stored jobs keep their meaning if the engine's defaults change."""
+
+def unpack_fields(pack: str) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """created, priority, max_stalled, name, options_code, data of a pack (with or without seq)."""
+    fields = json.loads(pack)
+    if len(fields) == 7:
+        created, _seq, priority, max_stalled, name, code, data = fields
+        return created, priority, max_stalled, name, code, data
+    created, priority, max_stalled, name, code, data = fields
+    return created, priority, max_stalled, name, code, data
+
 
 _CACHE_LIMIT = 1024
 _DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
@@ -74,8 +85,8 @@ class JobCodec:
         return code
 
     def pack_tail(self, job: NewJob) -> str:
-        """The pack after its leading `[created,` (the add script puts the server's time first);
-        it starts with the priority."""
+        """The pack after its leading `[created,seq,` (the add script puts the server's time and
+        the job's order number first); it starts with the priority."""
         last = self._last_head
         if last[0] is job.options and last[1] == job.name:  # a producer adds the same kind of job again
             return last[2] + job.data_json + "]"
@@ -110,7 +121,7 @@ class JobCodec:
 
     def _base(self, stored: str, queue: str, pack: str, state: JobState) -> Job:
         try:
-            created, priority, max_stalled, name, code, data = json.loads(pack)
+            created, priority, max_stalled, name, code, data = unpack_fields(pack)
             options = self.options(code, int(priority), int(max_stalled))
         except _DECODE_ERRORS as exc:  # any decode failure means the stored job is corrupt
             raise CorruptJob(f"job fields are invalid ({exc})") from None

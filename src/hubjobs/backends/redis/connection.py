@@ -8,9 +8,11 @@ import os
 from types import TracebackType
 from typing import Any
 
+from redis import Redis as SyncRedis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import (
     ConnectionError as RedisConnectionError,
@@ -23,8 +25,9 @@ from redis.exceptions import (
 from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
+from redis.sentinel import Sentinel as SyncSentinel
 
-from ...errors import BackendFull, BackendUnavailable, ConfigurationError
+from ...errors import BackendFull, BackendUnavailable, ConfigurationError, HubJobsError
 from .client import PACKED_CLASSES, ScriptLane, TimedRedis
 from .settings import RedisSettings
 
@@ -33,8 +36,13 @@ log = logging.getLogger("hubjobs.redis")
 MIN_SERVER_VERSION = (7, 0)
 MAX_CONNECTIONS = 64
 CLUSTER_MAX_CONNECTIONS = 4096
+SENTINEL_MAX_CONNECTIONS = 1024
+"""redis-py's Sentinel pool does not wait for a free connection, so its bound is high."""
 """Per node: the cluster client has no waiting pool, so its bound is high."""
 _UNAVAILABLE_REPLIES = ("BUSY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY")
+
+REPLICATED_OPERATIONS = frozenset({"add_job", "add_jobs", "finish_jobs"})
+"""Scripts whose writes `durability=replicated` waits for replicas to have (adds and finishes)."""
 
 RedisClient = Redis | RedisCluster
 """A standalone or cluster asyncio client."""
@@ -66,12 +74,45 @@ def make_client(settings: RedisSettings, *, blocking: bool) -> RedisClient:
     if settings.cluster:
         options["socket_timeout"] = None if blocking else settings.socket_timeout
         return RedisCluster.from_url(settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
+    if settings.sentinels:
+        return _sentinel_client(settings, options, blocking)
     pool = BlockingConnectionPool.from_url(settings.client_url, max_connections=MAX_CONNECTIONS,
                                            timeout=settings.socket_timeout, **options)
     pool.connection_class = PACKED_CLASSES.get(pool.connection_class, pool.connection_class)
     client = TimedRedis.from_pool(pool)
     assert isinstance(client, TimedRedis)
     client.command_timeout = None if blocking else settings.socket_timeout
+    return client
+
+
+def _sentinel_client(settings: RedisSettings, options: dict[str, Any], blocking: bool) -> TimedRedis:
+    """A client of the primary that Sentinel names: each new connection asks the Sentinels where
+    the primary is, and a connection that finds its server demoted (READONLY) or gone is dropped,
+    so after a failover the next commands reach the new primary without a restart."""
+    sentinel_options: dict[str, Any] = {"socket_connect_timeout": settings.connect_timeout,
+                                        "socket_timeout": settings.connect_timeout}
+    if settings.sentinel_password:
+        sentinel_options["password"] = settings.sentinel_password
+    sentinel = Sentinel(list(settings.sentinels), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+    client = sentinel.master_for(settings.service or "", redis_class=TimedRedis, db=settings.db,
+                                 username=settings.username, password=settings.password, ssl=settings.tls,
+                                 max_connections=SENTINEL_MAX_CONNECTIONS, **options)
+    assert isinstance(client, TimedRedis)
+    client.command_timeout = None if blocking else settings.socket_timeout
+    return client
+
+
+def sentinel_sync_client(settings: RedisSettings, options: dict[str, Any]) -> SyncRedis:
+    """The sync twin's client of the primary that Sentinel names (see `_sentinel_client`)."""
+    sentinel_options: dict[str, Any] = {"socket_connect_timeout": settings.connect_timeout,
+                                        "socket_timeout": settings.connect_timeout}
+    if settings.sentinel_password:
+        sentinel_options["password"] = settings.sentinel_password
+    sentinel = SyncSentinel(list(settings.sentinels), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+    client = sentinel.master_for(settings.service or "", db=settings.db, username=settings.username,  # type: ignore[no-untyped-call]
+                                 password=settings.password, ssl=settings.tls,
+                                 max_connections=SENTINEL_MAX_CONNECTIONS, **options)
+    assert isinstance(client, SyncRedis)
     return client
 
 
@@ -98,7 +139,7 @@ class translated:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  _tb: TracebackType | None) -> None:
-        if exc is None:
+        if exc is None or isinstance(exc, HubJobsError):
             return
         what = self.what if self.queue is None else f"{self.what} on queue {self.queue!r}"
         if isinstance(exc, OutOfMemoryError):

@@ -31,7 +31,7 @@ from ..base import (
     SearchJobs,
     SetPaused,
 )
-from .codec import CorruptJob, JobCodec, load_id, store_id
+from .codec import CorruptJob, JobCodec, load_id, store_id, unpack_fields
 from .keys import GlobalKeys, QueueKeys, global_keys, queue_keys
 
 T = TypeVar("T")
@@ -92,7 +92,7 @@ def _pack_matches(job_id: str, pack: str, needle: str) -> bool:
     if _PLAIN_TEXT.fullmatch(needle) and needle not in pack.lower():
         return False  # plain ASCII is never escaped in JSON: absent from the raw text, absent
     try:
-        _created, _prio, _ms, name, _code, data = json.loads(pack)
+        _created, _prio, _ms, name, _code, data = unpack_fields(pack)
     except (ValueError, TypeError):
         return False
     if needle in str(name).lower():
@@ -135,7 +135,7 @@ class RedisOperations:
         """A job that waits now, with the lean `add_job` script; None when its id exists."""
         keys = self.keys(queue)
         layout = keys.script_keys
-        key_args = (layout[0], layout[1], layout[9])  # J, W, K
+        key_args = (layout[0], layout[1], layout[9], layout[7])  # J, W, K, M
         args = (keys.base, store_id(job.id), job.options.priority, self.codec.pack_tail(job))
         created = yield Script("add_job", key_args, args, "adding jobs", queue)
         if created is None:

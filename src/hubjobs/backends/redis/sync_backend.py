@@ -19,7 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
-from ...errors import InvalidJobOptions
+from ...errors import BackendUnavailable, InvalidJobOptions
 from ...job import Job
 from ..base import (
     AddedJob,
@@ -37,7 +37,15 @@ from ..base import (
     SetPaused,
     SyncBackend,
 )
-from .connection import CLUSTER_MAX_CONNECTIONS, MAX_CONNECTIONS, check_infos, client_options, translated
+from .connection import (
+    CLUSTER_MAX_CONNECTIONS,
+    MAX_CONNECTIONS,
+    REPLICATED_OPERATIONS,
+    check_infos,
+    client_options,
+    sentinel_sync_client,
+    translated,
+)
 from .operations import Command, Plan, RedisOperations, Script, T, run_plan
 from .scripts import load_sources
 from .settings import parse_redis_url
@@ -64,6 +72,7 @@ class RedisSyncBackend(SyncBackend):
         self._scripts: dict[str, Any] = {}
         self._idle: list[SyncLane] = []
         self._registered: set[str] = set()
+        self._replicated = self.settings.durability == "replicated"
 
     def __repr__(self) -> str:
         return f"RedisSyncBackend({self.settings.display!r}, prefix={self.settings.prefix!r})"
@@ -81,6 +90,8 @@ class RedisSyncBackend(SyncBackend):
         if self.settings.cluster:
             client = RedisCluster.from_url(self.settings.client_url, max_connections=CLUSTER_MAX_CONNECTIONS,
                                            **options)
+        elif self.settings.sentinels:
+            client = sentinel_sync_client(self.settings, options)
         else:
             pool = BlockingConnectionPool.from_url(self.settings.client_url, max_connections=MAX_CONNECTIONS,
                                                    timeout=self.settings.socket_timeout, **options)
@@ -142,6 +153,8 @@ class RedisSyncBackend(SyncBackend):
                 if isinstance(step, Script):
                     op = step.operation
                     reply = lane.evalsha(self._shas[op], self._sources[op], step.keys, step.args)
+                    if self._replicated and op in REPLICATED_OPERATIONS:
+                        self._wait_replicas(lane, step)
                 else:
                     lane.conn.send_command(*step.args, check_health=False)
                     reply = client.parse_response(lane.conn, str(step.args[0]))  # type: ignore[no-untyped-call]
@@ -161,6 +174,17 @@ class RedisSyncBackend(SyncBackend):
             self._put_back(pool, lane)
             return reply
         raise AssertionError("unreachable")
+
+    def _wait_replicas(self, lane: SyncLane, step: Script) -> None:
+        """WAIT on the connection that ran the script (durability=replicated): fewer replicas
+        than asked within `wait_timeout` is an outage (the write is on the primary only)."""
+        need, timeout = self.settings.replicas, self.settings.wait_timeout
+        acked = lane.command("WAIT", need, max(1, int(timeout * 1000)))
+        if int(acked) < need:
+            raise BackendUnavailable(
+                f"Redis at {self.settings.display} did not replicate {step.what} to {need} replica(s) within "
+                f"{timeout:g} s (only {acked}): the primary has it, but a failover now could lose it "
+                "(durability=replicated)")
 
     def _put_back(self, pool: Any, lane: SyncLane) -> None:
         if len(self._idle) < MAX_IDLE_CONNECTIONS and self._client is not None:

@@ -42,6 +42,10 @@ class SyncLane:
             self._call(pack_command("SCRIPT", "LOAD", script))
             return self._call(packed)
 
+    def command(self, *args: Any) -> Any:
+        """Run one command on this connection (e.g. WAIT after a script it ran)."""
+        return self._call(pack_command(*args))
+
     def _call(self, packed: list[bytes]) -> Any:
         conn = self.conn
         sock = getattr(conn, "_sock", None)

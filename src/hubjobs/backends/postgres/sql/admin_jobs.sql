@@ -1,5 +1,7 @@
 -- Operation admin_jobs: retry failed jobs, remove, promote, cancel, clean and drain.
--- Statements that make jobs runnable NOTIFY the queue's workers (delivered on commit).
+-- Statements that make jobs runnable NOTIFY the queue's workers (delivered on commit). Jobs made
+-- runnable together (a retry or promotion of many) share one due time, read once per statement,
+-- so they keep the order they were added (rid) among themselves.
 -- Parameters:
 --   %(queue)s    text    the queue
 --   %(channel)s  text    the NOTIFY channel of this schema's job wake-ups (payload: queue)
@@ -9,11 +11,15 @@
 --   %(older_than)s      float8  clean jobs older than this many seconds
 --   %(include_delayed)s bool    drain: remove delayed jobs too
 -- name: retry_some
-WITH retried AS (
+WITH clock AS (
+    SELECT extract(epoch FROM clock_timestamp())::float8 AS now
+),
+retried AS (
     UPDATE jobs
     SET state = 'waiting', attempts_made = 0, stalled_count = 0,
-        enqueued_at = extract(epoch FROM clock_timestamp())::float8, run_at = NULL,
+        enqueued_at = c.now, run_at = NULL,
         finished_at = NULL, failed_reason = NULL, progress = NULL, result = NULL
+    FROM clock c
     WHERE queue = %(queue)s AND id = ANY(%(ids)s::text[]) AND state = 'failed'
     RETURNING id
 ),
@@ -22,7 +28,10 @@ notified AS (
 )
 SELECT id FROM retried CROSS JOIN notified
 -- name: retry_all
-WITH picked AS (
+WITH clock AS (
+    SELECT extract(epoch FROM clock_timestamp())::float8 AS now
+),
+picked AS (
     SELECT ctid AS row_id FROM jobs WHERE queue = %(queue)s AND state = 'failed'
     ORDER BY finished_at, rid LIMIT %(limit)s
     FOR NO KEY UPDATE SKIP LOCKED
@@ -30,8 +39,9 @@ WITH picked AS (
 retried AS (
     UPDATE jobs
     SET state = 'waiting', attempts_made = 0, stalled_count = 0,
-        enqueued_at = extract(epoch FROM clock_timestamp())::float8, run_at = NULL,
+        enqueued_at = c.now, run_at = NULL,
         finished_at = NULL, failed_reason = NULL, progress = NULL, result = NULL
+    FROM clock c
     WHERE ctid = ANY(ARRAY(SELECT row_id FROM picked))
     RETURNING id
 ),
@@ -43,8 +53,12 @@ SELECT id FROM retried CROSS JOIN notified
 DELETE FROM jobs WHERE queue = %(queue)s AND id = ANY(%(ids)s::text[]) AND state <> 'active'
 RETURNING id
 -- name: promote
-WITH promoted AS (
-    UPDATE jobs SET state = 'waiting', enqueued_at = extract(epoch FROM clock_timestamp())::float8
+WITH clock AS (
+    SELECT extract(epoch FROM clock_timestamp())::float8 AS now
+),
+promoted AS (
+    UPDATE jobs SET state = 'waiting', enqueued_at = c.now
+    FROM clock c
     WHERE queue = %(queue)s AND id = ANY(%(ids)s::text[]) AND state = 'delayed'
     RETURNING id
 ),

@@ -53,7 +53,7 @@ due AS (
     SELECT rid, ctid AS row_id, priority, run_at AS t
     FROM jobs
     WHERE queue = %(queue)s AND state = 'delayed' AND run_at <= extract(epoch FROM now())::float8
-    ORDER BY run_at
+    ORDER BY run_at, rid
     LIMIT %(promote_limit)s
     FOR NO KEY UPDATE SKIP LOCKED
 ),

@@ -13,7 +13,7 @@ local function created_before(id)
   local pack = redis.call('HGET', J, id)
   if not pack then return true end
   local c = pack_head(pack)
-  return (tonumber(c) or 0) * 1000000 < cutoff
+  return text_us(c) < cutoff
 end
 
 if limit <= 0 then return 0 end

@@ -107,6 +107,7 @@ for i, o in ipairs(outcomes) do
         redis.call('HSET', J, id .. '\0m', make_meta('', a + 1, k, started, '', '', worker),
           id .. '\0x', o.reason, id .. '\0e', errs)
         push_waiting(p, {id}, false)
+        cfg[5] = redis.call('HGET', M, 'next_due')  -- the append may have promoted due jobs
       end
     else
       redis.call('HSET', J, id .. '\0m', make_meta('', a, k, '', '', ra, worker))

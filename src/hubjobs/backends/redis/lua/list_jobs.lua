@@ -1,6 +1,7 @@
 #!lua flags=no-writes
--- list_jobs: one page of the jobs in a state: waiting in run order (priority, then FIFO),
--- delayed by due time, active by start time, completed and failed newest first.
+-- list_jobs: one page of the jobs in a state: waiting in run order (priority, then the time
+-- the job became due, then the order added), delayed by due time (then the order added),
+-- active by start time, completed and failed newest first.
 -- KEYS: the queue layout (see lib/queue.lua).
 -- ARGV[1] key base; ARGV[2] state; ARGV[3] offset; ARGV[4] limit.
 -- Returns one record per job (see job_record in lib/read.lua).
@@ -24,7 +25,28 @@ if state == 'waiting' then
     end
   end
 elseif state == 'delayed' then
-  ids = redis.call('ZRANGE', D, offset, offset + limit - 1)
+  -- by due time, jobs due together in the order they were added: the page's score range is
+  -- read whole and its ties sorted, then the page is cut from it
+  local page = redis.call('ZRANGE', D, offset, offset + limit - 1, 'WITHSCORES')
+  if #page > 0 then
+    local first, last = page[2], page[#page]
+    local before = redis.call('ZCOUNT', D, '-inf', '(' .. first)
+    local span = redis.call('ZRANGEBYSCORE', D, first, last, 'WITHSCORES')
+    local sorted, group, score = {}, {}, nil
+    local function flush()
+      for _, id in ipairs(by_order_added(group)) do sorted[#sorted + 1] = id end
+      group = {}
+    end
+    for i = 1, #span, 2 do
+      if span[i + 1] ~= score then
+        flush()
+        score = span[i + 1]
+      end
+      group[#group + 1] = span[i]
+    end
+    flush()
+    for i = offset - before + 1, math.min(offset - before + limit, #sorted) do ids[#ids + 1] = sorted[i] end
+  end
 elseif state == 'active' then
   local all = redis.call('HGETALL', L)
   local rows = {}

@@ -1,12 +1,12 @@
 #!lua flags=allow-oom
--- promote_jobs: delayed jobs to the end of their waiting list now.
+-- promote_jobs: delayed jobs to the end of their waiting list now (in the order they were added).
 -- KEYS: the queue layout (see lib/queue.lua).
 -- ARGV[1] key base; ARGV[2..] job ids.
 -- Returns the ids promoted.
 --@include queue
-local out = {}
-for i = 2, #ARGV do
-  local id = ARGV[i]
+local out, given = {}, {}
+for i = 2, #ARGV do given[#given + 1] = ARGV[i] end
+for _, id in ipairs(by_order_added(given)) do
   local pack = redis.call('HGET', J, id)
   if pack and redis.call('ZREM', D, id) == 1 then
     local m = redis.call('HGET', J, id .. '\0m')

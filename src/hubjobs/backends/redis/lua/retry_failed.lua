@@ -1,6 +1,7 @@
 #!lua flags=allow-oom
 -- retry_failed: failed jobs back to the end of their waiting list with attempts, stall count,
--- result, progress and failed reason reset (their error history is kept).
+-- result, progress and failed reason reset (their error history is kept). They become due
+-- together, so they are appended in the order they were added.
 -- KEYS: the queue layout (see lib/queue.lua).
 -- ARGV[1] key base; ARGV[2] "all" or "ids"; ARGV[3] limit (for "all"); ARGV[4..] ids (for "ids").
 -- Returns the ids moved.
@@ -13,7 +14,7 @@ else
   for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 local out = {}
-for _, id in ipairs(ids) do
+for _, id in ipairs(by_order_added(ids)) do
   local pack = redis.call('HGET', J, id)
   if pack and redis.call('ZREM', F, id) == 1 then
     local _, _, _, st, _, _, w = parse_meta(redis.call('HGET', J, id .. '\0m'))

@@ -1,35 +1,11 @@
 -- Library included (by `--@include claim`, after `queue`) in the scripts that claim jobs:
--- promotion of due delayed jobs and the claim itself (pause, global concurrency, rate limit).
+-- the claim itself (after promoting due delayed jobs with `promote_due` of lib/queue.lua) (pause, global concurrency, rate limit).
 
-local PROMOTE_BATCH = 1000
 local PRIO_BATCH = 16
 
 -- the queue settings used by claims: paused, rate_max, rate_period, concurrency, next_due
 local function read_settings()
   return redis.call('HMGET', M, 'paused', 'rate_max', 'rate_period', 'concurrency', 'next_due')
-end
-
--- move delayed jobs whose run_at has come to the end of their waiting list, in due order;
--- returns the new settings.next_due (microseconds text, or false)
-local function promote_due(now)
-  local due = redis.call('ZRANGEBYSCORE', D, '-inf', ustr(now), 'LIMIT', 0, PROMOTE_BATCH)
-  if #due > 0 then
-    for _, id in ipairs(due) do
-      local pack = redis.call('HGET', J, id)
-      if pack then
-        local _, p = pack_head(pack)
-        push_waiting(p, {id}, false)
-      end
-    end
-    chunked('ZREM', D, due)
-  end
-  local first = redis.call('ZRANGE', D, 0, 0, 'WITHSCORES')
-  if first[2] then
-    redis.call('HSET', M, 'next_due', first[2])
-    return first[2]
-  end
-  redis.call('HDEL', M, 'next_due')
-  return false
 end
 
 -- Claim up to `limit` jobs in priority then FIFO order. Returns a flat list of 8 values per

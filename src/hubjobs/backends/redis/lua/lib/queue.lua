@@ -3,7 +3,9 @@
 --
 -- KEYS (the same eleven, in this order, for every queue script):
 --   KEYS[1]  J  jobs hash. Field <id> = the job's immutable "pack", a JSON array
---              [created, priority, max_stalled, name, options_code, data];
+--              [created, seq, priority, max_stalled, name, options_code, data] (seq: the
+--              order the job was added to its queue, from settings.seq; packs written before
+--              seq existed lack it and count as seq 0);
 --              <id>\0m meta "state|attempts|stalled|started|finished|run_at|worker"
 --              (state: "" unfinished, "c" completed, "f" failed), <id>\0r result JSON,
 --              <id>\0g progress JSON, <id>\0x failed reason (text), <id>\0e errors JSON array.
@@ -13,13 +15,19 @@
 --   KEYS[5]  L  leases hash: <id> = "token|cancel|started|attempts|stalled|run_at|priority|worker"
 --   KEYS[6]  C  completed zset, score = finished time in microseconds
 --   KEYS[7]  F  failed zset, score = finished time in microseconds
---   KEYS[8]  M  settings hash: paused, rate_max, rate_period, concurrency, next_due (microseconds)
+--   KEYS[8]  M  settings hash: paused, rate_max, rate_period, concurrency, next_due (microseconds),
+--              seq (the last order number given to an added job)
 --   KEYS[9]  R  rate-limit log zset (one member per claim, score = claim time in microseconds)
 --   KEYS[10] K  wake-up marker zset (member "m"); idle workers BZPOPMIN it
 --   KEYS[11] G  set of job ids that have a log list
 -- ARGV[1] the queue's key base "{prefix:queue}:"; the waiting list of priority p is
 --         <base>w:<p> (FIFO), the log of job <id> is the list <base>l:<id>.
 -- Times are microseconds on the Redis clock (TIME); fields read by clients hold seconds.
+--
+-- Run order (the same on every backend): priority, then the time the job became due, then the
+-- order it was added. A waiting list is appended in due order because every append first moves
+-- the delayed jobs already due (`push_waiting` calls `promote_due`), and jobs that become due
+-- together (a delay shared by a batch, a retry or promotion of many) are appended by seq.
 
 local J, W, D, A, L, C, F, M, R, K, G =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
@@ -36,6 +44,15 @@ end
 local function ustr(us) return string.format('%d', us) end
 -- microseconds as seconds text for clients
 local function secs(us) return string.format('%.6f', us / 1000000) end
+-- microseconds as exact seconds text (no rounding: never later than the clock reading)
+local function usecs(us) return string.format('%d.%06d', math.floor(us / 1000000), us % 1000000) end
+-- seconds text (as `usecs` writes it) back to exact microseconds
+local function text_us(text)
+  local s, f = string.match(text or '', '^(%d+)%.?(%d*)')
+  if not s then return 0 end
+  f = string.sub(f .. '000000', 1, 6)
+  return tonumber(s) * 1000000 + tonumber(f)
+end
 
 local function waiting_key(prio) return BASE .. 'w:' .. prio end
 local function log_key(id) return BASE .. 'l:' .. id end
@@ -56,10 +73,37 @@ local function zadd_pairs(key, pairs)
   end
 end
 
--- created (seconds text), priority (text) and max_stalled (number) from a pack
+-- created (seconds text), priority (text), max_stalled (number) and seq (number) from a pack
 local function pack_head(pack)
-  local c, p, ms = string.match(pack, '^%[([^,]*),(%d+),(%d+),')
-  return c, p, tonumber(ms)
+  local c, q, p, ms = string.match(pack, '^%[([^,]*),(%d+),(%d+),(%d+),')
+  if c then return c, p, tonumber(ms), tonumber(q) end
+  c, p, ms = string.match(pack, '^%[([^,]*),(%d+),(%d+),')
+  return c, p, tonumber(ms), 0
+end
+
+-- the next `n` order numbers of the queue: returns the first
+local function next_seq(n)
+  return redis.call('HINCRBY', M, 'seq', n) - n + 1
+end
+
+-- ids sorted by the order they were added (seq, then creation time, then id)
+local function by_order_added(ids)
+  if #ids < 2 then return ids end
+  local keyed = {}
+  for i, id in ipairs(ids) do
+    local pack = redis.call('HGET', J, id)
+    local c, _, _, q = '', nil, nil, 0
+    if pack then c, _, _, q = pack_head(pack) end
+    keyed[i] = {q, text_us(c), id}
+  end
+  table.sort(keyed, function(x, y)
+    if x[1] ~= y[1] then return x[1] < y[1] end
+    if x[2] ~= y[2] then return x[2] < y[2] end
+    return x[3] < y[3]
+  end)
+  local out = {}
+  for i, k in ipairs(keyed) do out[i] = k[3] end
+  return out
 end
 
 local function parse_meta(m)
@@ -77,9 +121,9 @@ local function parse_lease(v)
   return string.match(v, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
 end
 
--- append ids of one priority to its waiting list (front = true: to be claimed first); an
--- empty list registers its priority and wakes idle workers
-local function push_waiting(prio, ids, front)
+-- append ids of one priority to its waiting list as they are (front = true: to be claimed
+-- first); an empty list registers its priority and wakes idle workers
+local function append_waiting(prio, ids, front)
   local key = waiting_key(prio)
   local n = 0
   for i = 1, #ids, CHUNK do
@@ -89,6 +133,63 @@ local function push_waiting(prio, ids, front)
     redis.call('ZADD', W, prio, prio)
     wake()
   end
+end
+
+-- move delayed jobs whose run_at has come to the end of their waiting list, in due order (ties
+-- by order added); returns the new settings.next_due (microseconds text, or false)
+local PROMOTE_BATCH = 1000
+local function promote_due(now)
+  local due = redis.call('ZRANGEBYSCORE', D, '-inf', ustr(now), 'WITHSCORES', 'LIMIT', 0, PROMOTE_BATCH)
+  if #due > 0 then
+    if #due == 2 * PROMOTE_BATCH then  -- complete the group of the last run_at, so ties stay together
+      local last = due[#due]
+      local rest = redis.call('ZRANGEBYSCORE', D, '(' .. last, last)
+      for _, id in ipairs(rest) do
+        due[#due + 1] = id
+        due[#due + 1] = last
+      end
+    end
+    local ids, groups, order = {}, {}, {}
+    for i = 1, #due, 2 do
+      local score = due[i + 1]
+      if not groups[score] then
+        groups[score] = {}
+        order[#order + 1] = score
+      end
+      table.insert(groups[score], due[i])
+      ids[#ids + 1] = due[i]
+    end
+    for _, score in ipairs(order) do
+      for _, id in ipairs(by_order_added(groups[score])) do
+        local pack = redis.call('HGET', J, id)
+        if pack then
+          local _, p = pack_head(pack)
+          append_waiting(p, {id}, false)
+        end
+      end
+    end
+    chunked('ZREM', D, ids)
+  end
+  local first = redis.call('ZRANGE', D, 0, 0, 'WITHSCORES')
+  if first[2] then
+    redis.call('HSET', M, 'next_due', first[2])
+    return first[2]
+  end
+  redis.call('HDEL', M, 'next_due')
+  return false
+end
+
+-- append ids of one priority to its waiting list (front = true: to be claimed first). An
+-- append to the end first promotes the delayed jobs already due, which became due earlier.
+local function push_waiting(prio, ids, front)
+  if not front then
+    local nd = tonumber(redis.call('HGET', M, 'next_due'))
+    if nd then
+      local now = clock()
+      if nd <= now then promote_due(now) end
+    end
+  end
+  append_waiting(prio, ids, front)
 end
 
 -- keep settings.next_due at or before the earliest delayed job
