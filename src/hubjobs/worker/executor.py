@@ -160,11 +160,13 @@ class Executor:
                 delay = 0.0
             outcome = JobOutcome(job.id, rj.token, "retry", error=message, stacktrace=trace, retry_delay=delay)
             return outcome, JobEvent("retrying", job.queue, job.id, job,
-                                     {"error": message, "attempt": attempt, "delay": delay})
+                                     {"error": message, "attempt": attempt, "delay": delay,
+                                      **_exception_data(exc, trace)})
         job.failed_reason = message
         outcome = JobOutcome(job.id, rj.token, "failed", error=message, stacktrace=trace,
                              keep=job.options.remove_on_fail)
-        return outcome, JobEvent("failed", job.queue, job.id, job, {"error": message, "attempt": attempt})
+        return outcome, JobEvent("failed", job.queue, job.id, job,
+                                 {"error": message, "attempt": attempt, **_exception_data(exc, trace)})
 
     async def _invoke(self, rj: RunningJob) -> Any:
         spec = rj.spec
@@ -211,3 +213,13 @@ class Executor:
         payload = {"id": job.id, "name": job.name, "queue": job.queue, "data": job.data,
                    "attempts_made": job.attempts_made, "max_attempts": job.max_attempts}
         return await self.procs.run(spec.import_path, payload, timeout, on_message, rj.cancel_event)
+
+
+def _exception_data(exc: BaseException, trace: str) -> dict[str, Any]:
+    """What `failed` and `retrying` listeners get about the error: its type name, message,
+    formatted traceback and the exception itself (kept out of the cross-process stream)."""
+    if isinstance(exc, ChildProcessError_):  # the child's own exception type and message
+        kind, message = exc.type_name, str(exc).removeprefix(f"{exc.type_name}: ")
+    else:
+        kind, message = type(exc).__name__, str(exc)
+    return {"error_type": kind, "error_message": message, "traceback": trace, "exception": exc}

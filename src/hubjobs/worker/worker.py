@@ -27,6 +27,7 @@ from .executor import Executor
 from .heartbeat import HeartbeatService, worker_info
 from .history_rollup import HistoryRollup
 from .lease_renewal import LeaseRenewal
+from .listener_dispatch import ListenerDispatch
 from .ports import WorkerHost
 from .producer import Producer
 from .reporter import Reporter
@@ -144,7 +145,8 @@ class Worker:
         if self._stop_requested.is_set():
             slots.stopping = True
         threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
-        events = EventPublisher(self.events, publish=self.publish)
+        dispatch = ListenerDispatch(self.events)
+        events = EventPublisher(self.events, publish=self.publish, dispatch=dispatch)
         history = HistoryRollup(backend)
         completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
@@ -159,6 +161,7 @@ class Worker:
             history, WorkerControl(backend, self.id, slots, self.stop), *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
+        dispatch.start()
         for service in services:
             service.start()
         try:
@@ -169,6 +172,7 @@ class Worker:
             for service in services:
                 await service.stop()
             await events.flush(backend)
+            await dispatch.stop()
             try:
                 await backend.remove_worker(self.id)
             except Exception:
