@@ -53,6 +53,16 @@ def _check_summary_against_databases(workdir: Path, market_url: str | None = Non
         assert summary["payouts"] == query('SELECT count(*) FROM "Payout"')[0][0] > 0
         assert summary["dead_letters"] == query('SELECT count(*) FROM "DeadLetterJob"')[0][0] == 1
         assert summary["alerts_sent"] == 1
+        resend_ids = summary["resend_ids"]  # type: ignore[index]
+        assert len(resend_ids) == sent and all(i.startswith("re_demo_") for i in resend_ids)
+        assert sorted(r for (r,) in query("""SELECT "externalId" FROM "EmailLog" WHERE status = 'SENT'""")) \
+            == resend_ids
+        assert summary["stripe_event"] == "checkout.session.completed evt_demo_checkout: PROCESSED"
+        assert summary["stripe_order_status"] == "PAID"
+        assert query("""SELECT CAST(status AS TEXT) FROM "Order" WHERE "stripeSessionId" = 'cs_demo_1'""") == [
+            ("PAID",)]
+        engagement = summary["engagement"]  # type: ignore[index]
+        assert engagement["downloads"] > 0 and engagement["active buyers"] > 0
         [(expired,)] = query(f"""SELECT count(*) FROM "UploadSession" WHERE "expiresAt" < {now} """
                              """AND CAST(status AS TEXT) IN ('INITIATED', 'UPLOADING')""")
         assert expired == 0, "the cleanup removed expired upload sessions"
