@@ -27,7 +27,10 @@ if not settings.configured:
         SECRET_KEY="tests-only",
         ALLOWED_HOSTS=["*"],
         ROOT_URLCONF=__name__,
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "hubjobs.contrib.django"],
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions",
+                        "hubjobs.contrib.django"],
+        MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
+                    "django.contrib.auth.middleware.AuthenticationMiddleware"],
         DATABASES={
             "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DB_DIR / "site.db")},
             "pg": {"ENGINE": "django.db.backends.postgresql", "NAME": PG_NAME, "USER": "postgres",
@@ -43,7 +46,7 @@ from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
 from django.urls import path
 
-from hubjobs.contrib.django import enqueue, get_app, mount_dashboard, reset_app
+from hubjobs.contrib.django import dashboard_sign_in, enqueue, get_app, mount_dashboard, reset_app
 from hubjobs.test_mode import drain
 
 
@@ -68,7 +71,8 @@ def create_order(request: HttpRequest, alias: str, outcome: str) -> JsonResponse
     return JsonResponse({"job": None if job is None else job.id})
 
 
-urlpatterns = [path("orders/<str:alias>/<str:outcome>", create_order)]
+urlpatterns = [path("orders/<str:alias>/<str:outcome>", create_order),
+               path("admin/queues-sign-in", dashboard_sign_in)]
 
 
 @pytest.fixture
@@ -159,3 +163,29 @@ def test_postgres_test_database_is_reachable() -> None:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+
+
+@pytest.mark.parametrize("site", [("default", "site-file")], indirect=True, ids=["sqlite"])
+def test_django_staff_users_are_dashboard_admins(site: tuple[str, App]) -> None:
+    from django.contrib.auth.models import User
+    from django.core.asgi import get_asgi_application
+    from django.core.management import call_command
+    from starlette.testclient import TestClient
+
+    call_command("migrate", database="default", verbosity=0)
+    application = mount_dashboard(get_asgi_application(), prefix="/admin/queues")
+    staff, _ = User.objects.get_or_create(username="alice", defaults={"is_staff": True})
+    visitor, _ = User.objects.get_or_create(username="bob", defaults={"is_staff": False})
+    browser = Client()
+    browser.force_login(visitor)
+    assert browser.get("/admin/queues-sign-in").status_code == 403
+    browser.force_login(staff)
+    signed_in = browser.get("/admin/queues-sign-in")
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/queues/"
+    cookie = signed_in.cookies["hubjobs_session"]
+    assert cookie["path"] == "/admin/queues" and cookie["httponly"]
+    with TestClient(application) as client:
+        assert client.get("/admin/queues/", follow_redirects=False).status_code in (401, 303)
+        page = client.get("/admin/queues/", headers={"cookie": f"hubjobs_session={cookie.value}"},
+                          follow_redirects=False)
+        assert page.status_code == 200 and "django:alice" in page.text, page.text[:300]

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 _LOCK = threading.Lock()
 _APP: App | None = None
+_DASHBOARD: dict[str, Any] = {}
+"""prefix -> the admin ASGI app `mount_dashboard` made (for `dashboard_sign_in`)."""
 SAME_CONNECTION_VENDORS = {"sqlite": ("sqlite",), "postgresql": ("postgresql", "postgres")}
 """Django vendor -> hubjobs URL schemes whose jobs may share its connection and transaction."""
 
@@ -91,6 +93,7 @@ def mount_dashboard(django_asgi: Any, *, prefix: str = "/admin/queues",
 
     prefix = "/" + prefix.strip("/")
     admin = create_admin_app(get_app(), settings=settings)
+    _DASHBOARD[prefix] = admin
 
     async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":  # Django serves no lifespan: answer it here
@@ -116,3 +119,35 @@ async def _lifespan(admin: Any, receive: Any, send: Any) -> None:
             await admin.state.admin.aclose()
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def dashboard_sign_in(request: Any, prefix: str = "/admin/queues") -> Any:
+    """A Django view making Django's staff users dashboard admins: a signed-in staff user gets a
+    dashboard session (an admin token named `django:<username>`, made once) and is sent to the
+    dashboard; anyone else gets 403. Route it, e.g.
+    `path("admin/queues-sign-in", dashboard_sign_in)`, after `mount_dashboard` in `asgi.py`."""
+    import time
+
+    from django.http import HttpResponseForbidden, HttpResponseRedirect
+
+    from ...admin.tokens import Role
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return HttpResponseForbidden("only Django staff users may open the jobs dashboard")
+    prefix = "/" + prefix.strip("/")
+    admin = _DASHBOARD.get(prefix)
+    if admin is None:
+        return HttpResponseForbidden(f"no dashboard mounted at {prefix} (see mount_dashboard)")
+    state = admin.state.admin
+    name = f"django:{user.get_username()}"[:100]
+    token = next((t for t in state.tokens.all() if t.active and t.name == name and t.role == Role.ADMIN), None)
+    if token is None:
+        token = state.tokens.create(Role.ADMIN, name).info
+    max_age = state.settings.session_max_age
+    session_id = state.tokens.create_session(token.id, max_age)
+    response = HttpResponseRedirect(prefix + "/")
+    response.set_cookie(state.settings.cookie_name, state.auth.signer.session_cookie(session_id, time.time() + max_age),
+                        max_age=int(max_age), path=prefix, httponly=True, samesite="Strict",
+                        secure=request.is_secure())
+    return response
