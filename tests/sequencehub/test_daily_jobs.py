@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sequencehub.daily_analytics import run_daily_analytics
 from sequencehub.db_maintenance import optimize_database
-from sequencehub.models import Download, OrderStatus
-from sequencehub.sample_data import add_creator, add_order, add_product
+from sequencehub.maintenance import run_daily_cleanup
+from sequencehub.models import Download, OrderStatus, User
+from sequencehub.sample_data import add_creator, add_order, add_product, add_product_file
 from sqlalchemy import text
 
 from tests.sequencehub.marketplace_support import make_marketplace
@@ -47,4 +48,31 @@ def test_database_optimization_runs_on_the_marketplace_database(tmp_path: Path) 
     assert result["success"] is True
     expected = "VACUUM (ANALYZE)" if mj.db.engine.dialect.name == "postgresql" else "PRAGMA optimize"
     assert any(expected in step for step in result["done"])
+    app.close()
+
+
+def test_cleanup_purges_every_soft_deleted_model_past_its_grace_period(tmp_path: Path) -> None:
+    app, mj = make_marketplace(tmp_path)
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=2)
+    with mj.db.session() as s:
+        gone = add_creator(s, "Gone", "gone@example.com")
+        kept = add_creator(s, "Kept", "kept@example.com")
+        product = add_product(s, gone, "Old Show", 1000)
+        add_product_file(s, product, "old.fseq")
+        order = add_order(s, "buyer@example.com", [add_product(s, kept, "Live Show", 500)])
+        buyer = User(email="buyer@example.com", deleted_at=old)
+        s.add(buyer)
+        s.flush()
+        order.buyer_id = buyer.id
+        gone.deleted_at = old
+        kept.deleted_at = recent  # inside the grace period: kept
+        s.add(User(email="recent@example.com", deleted_at=recent))
+    report = run_daily_cleanup(mj.db, mj.settings, NOW)
+    assert (report.creators_purged, report.products_purged, report.product_files_purged) == (1, 1, 1)
+    assert report.users_purged == 1  # the old one; the recently deleted user stays
+    with mj.db.engine.connect() as c:
+        assert c.execute(text('SELECT "displayName" FROM "Creator"')).all() == [("Kept",)]
+        assert c.execute(text('SELECT email FROM "User" WHERE "deletedAt" IS NOT NULL')).all() == [
+            ("recent@example.com",)]
+        assert c.execute(text('SELECT "buyerId" FROM "Order"')).all() == [(None,)]  # the order stays
     app.close()

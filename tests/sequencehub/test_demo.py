@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -96,6 +97,23 @@ def test_demo_completes_and_its_summary_matches_the_databases(tmp_path: Path) ->
     assert created.returncode == 0, created.stderr
     store = TokenStore(workdir / "jobs.tokens.db")
     assert store.verify(demo_token) is not None and store.verify(created.stdout.split()[-1]) is not None
+    _check_hand_off(proc.stdout, tmp_path)
+
+
+def _check_hand_off(stdout: str, cwd: Path) -> None:
+    """The demo ends by saying its dashboard stopped, says NOT SCANNED once (a count), explains
+    the e-mail count, and its closing commands work as printed."""
+    assert "The dashboard stopped with the demo." in stdout
+    assert stdout.count("NOT SCANNED") == 1 and "upload(s) were NOT checked for malware" in stdout
+    assert "admin alert about dead letters" in stdout
+    tail = stdout.rsplit("Read the demo's jobs from the command line:", 1)[1]
+    commands = [line.strip() for line in tail.splitlines() if line.strip().startswith("hubjobs --url ")]
+    assert len(commands) == 3
+    for command in commands:
+        argv = shlex.split(command)
+        done = subprocess.run([sys.executable, "-m", "hubjobs.cli", *argv[1:]], cwd=cwd, text=True,
+                              capture_output=True, timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
 
 
 def test_demo_on_a_postgresql_database_made_by_prisma(tmp_path: Path) -> None:

@@ -35,10 +35,12 @@ from .dashboard import RunningDashboard, start_dashboard
 from .receiver import FlakyReceiver
 from .resend_server import DEMO_API_KEY, LocalResend
 from .seeding import SeededDemo, seed_demo
+from .handoff import NotScannedCounter, email_explanation, jobs_url_of, next_steps, not_scanned_in, stderr_to
 from .summary import DemoSummary, collect_summary
 
 DEMO_FILES = ("jobs.db", "jobs.db-wal", "jobs.db-shm", "marketplace.db", "marketplace.db-wal", "marketplace.db-shm",
-              "tokens.db", "jobs.tokens.db", "jobs.tokens.db-wal", "jobs.tokens.db-shm", "summary.json")
+              "tokens.db", "jobs.tokens.db", "jobs.tokens.db-wal", "jobs.tokens.db-shm", "summary.json",
+              "worker-stderr.log")
 DEMO_DIRS = ("outbox", "storage")
 WEBHOOK_SECRET = "demo-webhook-secret"
 STRIPE_SECRET = "whsec_demo_endpoint_secret"
@@ -252,6 +254,7 @@ async def watch(run: DemoRun, options: DemoOptions, console: Console) -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the demo did not finish within {options.timeout:.0f} s")
             await asyncio.sleep(0.2)
+    console.line()  # the live table's last line ends here, not glued to what follows
 
 
 async def stop(run: DemoRun) -> None:
@@ -266,7 +269,8 @@ async def stop(run: DemoRun) -> None:
         run.resend.stop()
 
 
-def print_summary(summary: DemoSummary, run: DemoRun, console: Console) -> None:
+def print_summary(summary: DemoSummary, run: DemoRun, console: Console, options: DemoOptions,
+                  not_scanned: int = 0, captured: Path | None = None) -> None:
     """The closing table and where to look."""
     t = Table(title="SequenceHUB demo: what happened (read back from the databases)")
     t.add_column("what")
@@ -275,7 +279,9 @@ def print_summary(summary: DemoSummary, run: DemoRun, console: Console) -> None:
     t.add_row("webhook to local receiver",
               f"{summary.webhook_status} after {summary.webhook_attempts} tries "
               f"(X-Webhook-Retry {', '.join(summary.webhook_retry_headers)})")
-    t.add_row("emails", f"{summary.emails_sent} sent, {summary.outbox_files} .eml files in the outbox")
+    email_jobs = summary.jobs.get("email", {}).get("completed", 0)
+    t.add_row("emails", f"{email_explanation(summary.emails_sent, email_jobs, summary.alerts_sent)}; "
+                        f"{summary.outbox_files} .eml files in the outbox")
     t.add_row("Resend ids (local Resend API)", ", ".join(summary.resend_ids[:4])
               + (f" … ({len(summary.resend_ids)} in all)" if len(summary.resend_ids) > 4 else ""))
     t.add_row("Stripe event", f"{summary.stripe_event} → order {summary.stripe_order_status}")
@@ -286,9 +292,18 @@ def print_summary(summary: DemoSummary, run: DemoRun, console: Console) -> None:
     for name, counts in summary.jobs.items():
         t.add_row(f"queue {name}", f"{counts['completed']} completed, {counts['failed']} failed")
     console.print(t)
+    if not_scanned:
+        console.print(f"[yellow]virus scanner:[/] none configured, so {not_scanned} upload(s) were NOT checked for "
+                      "malware (recorded as NOT SCANNED, never as clean)")
+        if captured is not None:
+            console.print(f"worker processes' warnings: {captured}", markup=False, highlight=False)
     console.print(f"outbox folder: {summary.outbox_dir}")
-    if run.dashboard is not None:
+    if run.dashboard is not None and options.keep_running:
         console.print(f"dashboard: {run.dashboard.url}  (sign in with token: {run.dashboard.token})")
+    for line in next_steps(jobs_url_of(options.workdir, options.jobs_url),
+                           dashboard_url=run.dashboard.url if run.dashboard else None,
+                           kept_running=options.keep_running, workdir=options.workdir):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 async def run_demo(options: DemoOptions, console: Console | None = None) -> DemoSummary:
@@ -296,19 +311,24 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
     console = console or Console()
     logging.basicConfig(level=logging.WARNING, format="%(message)s", force=True,
                         handlers=[RichHandler(console=console, show_path=False, show_time=False)])
+    not_scanned = NotScannedCounter()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(not_scanned)
     run = await start(options, console)
     try:
         if run.dashboard is not None:
             console.print(f"    dashboard: [link]{run.dashboard.url}[/]  token: {run.dashboard.token}")
-        await push_work(run, console)
-        console.print("[bold]3.[/] workers, scheduler and dashboard running; waiting for the work to settle …")
-        await watch(run, options, console)
+        captured = options.workdir / "worker-stderr.log"
+        with stderr_to(captured):  # worker processes' warnings go to the file, not across the table
+            await push_work(run, console)
+            console.print("[bold]3.[/] workers, scheduler and dashboard running; waiting for the work to settle …")
+            await watch(run, options, console)
         summary = await collect_summary(run.marketplace.app, run.marketplace.jobs.db,
                                         run.marketplace.settings.outbox_dir, run.webhook_id,
                                         [c.retry_header or "" for c in run.receiver.calls])
         summary.dashboard_url = run.dashboard.url if run.dashboard else None
         (options.workdir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
-        print_summary(summary, run, console)
+        print_summary(summary, run, console, options, not_scanned.count + not_scanned_in(captured), captured)
         if options.keep_running:
             await _wait_for_ctrl_c(console)
         return summary
