@@ -24,6 +24,7 @@ from ..payload import encode_value
 from ..process_pool import ChildProcessError_, ProcessPool
 from ..registry import HandlerSpec
 from .completer import Completer
+from .metrics import WorkerMetrics
 from .event_publisher import EventPublisher
 from .ports import HandlerRegistry
 from .reporter import Reporter
@@ -48,6 +49,8 @@ class Executor:
         self.threads = threads
         self.process_slots = process_slots
         self.procs: ProcessPool | None = None
+        self.metrics: WorkerMetrics | None = None
+        """Counts tries for Prometheus when the worker serves metrics."""
 
     def close(self) -> None:
         """Stop the process pool and the handler threads."""
@@ -107,6 +110,9 @@ class Executor:
         if joblog.isEnabledFor(logging.INFO):
             joblog.info("job started: %s %s %s try %d", job.queue, job.name, job.id, job.attempts_made + 1,
                         extra=_fields(job))
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.job_started(job)
         await self.events.emit_started(job)
         keep_done = job.options.remove_on_complete
         outcome: JobOutcome
@@ -147,7 +153,10 @@ class Executor:
         finally:
             self.slots.end(rj)
             self.start_held()
-        _log_outcome(job, outcome, event, time.monotonic() - began)
+        ran = time.monotonic() - began
+        _log_outcome(job, outcome, event, ran)
+        if metrics is not None:
+            metrics.job_ended(job, outcome.kind, ran)
         self.completer.add(job.queue, (outcome, rj, event))
 
     def failure(self, rj: RunningJob, exc: BaseException, trace: str, *,
