@@ -1,11 +1,13 @@
-"""Benchmark: the admin overview and job search with 100,000 jobs in a queue.
+"""Benchmark: the admin overview, a queue page and job search with 100,000 jobs in a queue.
 
 Fills a queue with N jobs (default 100,000; each with an e-mail address in its data), then times,
 in-process through the ASGI app (httpx.ASGITransport, so HTTP parsing, auth, rendering and the
 backend are all included, the network is not):
 
 - overview JSON   GET /api/queues
-- overview page   GET /                      (HTML)
+- overview page   GET /                      (HTML, with the throughput chart of the last hour)
+- overview (week) GET /?range=week           (HTML, chart and percentiles over 7 days)
+- queue page      GET /queues/bench          (HTML, the queue's chart and its first 50 jobs)
 - search (queue)  GET /api/search?q=<the oldest job's e-mail>&queue=bench   (worst case: the
                   match is the last row a newest-first scan reaches)
 - search (all)    GET /api/search?q=<same>
@@ -16,7 +18,9 @@ when `hubjobs.backends.redis` is importable and the server answers.
 
     python bench/bench_admin.py [--jobs 100000] [--runs 15] [--backends sqlite,redis] [--json]
 
-Prints the median and 95th percentile per request; exits 1 if a median is over the 200 ms goal.
+The throughput history is filled with a week of per-minute counts first (as busy workers would
+leave it), so the charts read a full history. Prints the median and 95th percentile per request;
+exits 1 if a median is over its goal (50 ms for the pages with charts, 200 ms otherwise).
 """
 
 from __future__ import annotations
@@ -41,6 +45,14 @@ from hubjobs import App
 from hubjobs.admin import AdminSettings, TokenStore, create_admin_app
 
 GOAL_MS = 200.0
+PAGE_GOAL_MS = 50.0
+PAGES = ("overview page", "overview (week)", "queue page")
+"""Dashboard pages with charts: their goal is PAGE_GOAL_MS; the others' is GOAL_MS."""
+
+
+def goal(label: str) -> float:
+    """The goal of a request, in milliseconds."""
+    return PAGE_GOAL_MS if label in PAGES else GOAL_MS
 QUEUE = "bench"
 BATCH = 5000
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -62,6 +74,21 @@ async def fill(app: App, jobs: int) -> float:
     return time.perf_counter() - start
 
 
+async def fill_history(app: App) -> None:
+    """A week of per-minute history for the queue (skipped on engines without it)."""
+    backend = await app.backend()
+    if not hasattr(backend, "record_history"):
+        return
+    from hubjobs.backends.base import QueueMinute, RecordHistory
+
+    now = int(time.time())
+    first = now - now % 60 - 7 * 86_400
+    minutes = [QueueMinute(QUEUE, m, completed=50 + m % 7, failed=m % 3, wait_buckets={12: 40, 20: 10},
+                           run_buckets={16: 45, 24: 5}) for m in range(first, now, 60)]
+    for start in range(0, len(minutes), 1440):
+        await backend.record_history(RecordHistory(minutes[start:start + 1440]))
+
+
 async def measure(url: str, jobs: int, runs: int, tmp: Path) -> dict[str, Any]:
     """Fill the queue behind `url` and time each request `runs` times."""
     app = App(url)
@@ -69,11 +96,14 @@ async def measure(url: str, jobs: int, runs: int, tmp: Path) -> dict[str, Any]:
     token = store.create("viewer").token
     admin = create_admin_app(app, settings=AdminSettings(token_store=store.path))
     fill_seconds = await fill(app, jobs)
+    await fill_history(app)
     counts = await app.queue(QUEUE).acounts()
     target = needle(0)
     requests = {
         "overview JSON": "/api/queues",
         "overview page": "/",
+        "overview (week)": "/?range=week",
+        "queue page": f"/queues/{QUEUE}",
         "search (queue)": f"/api/search?q={target}&queue={QUEUE}",
         "search (all)": f"/api/search?q={target}",
         "search page": f"/queues/{QUEUE}?q={target}",
@@ -146,7 +176,7 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,redis")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
-    report: dict[str, Any] = {"goal_ms": GOAL_MS, "backends": {}}
+    report: dict[str, Any] = {"goal_ms": GOAL_MS, "page_goal_ms": PAGE_GOAL_MS, "backends": {}}
     with tempfile.TemporaryDirectory(prefix="bench-admin-") as raw_tmp:
         tmp = Path(raw_tmp)
         for name in [b.strip() for b in args.backends.split(",") if b.strip()]:
@@ -166,19 +196,20 @@ def main() -> int:
             else:
                 parser.error(f"unknown backend {name!r}; use sqlite and/or redis")
     over = [(b, label) for b, r in report["backends"].items() for label, t in r.get("requests", {}).items()
-            if t["median_ms"] > GOAL_MS]
+            if t["median_ms"] > goal(label)]
     report["ok"] = not over
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"admin benchmark: {args.jobs:,} jobs in one queue, {args.runs} runs per request, goal < {GOAL_MS:g} ms")
+        print(f"admin benchmark: {args.jobs:,} jobs in one queue, {args.runs} runs per request, goal < {PAGE_GOAL_MS:g} ms "
+              f"for pages with charts, < {GOAL_MS:g} ms otherwise")
         for backend, result in report["backends"].items():
             if "skipped" in result:
                 print(f"\n{backend}: skipped ({result['skipped']})")
                 continue
             print(f"\n{backend}: filled in {result['fill_seconds']:.1f} s; counts {result['jobs']}")
             for label, t in result["requests"].items():
-                mark = "ok" if t["median_ms"] <= GOAL_MS else "OVER GOAL"
+                mark = "ok" if t["median_ms"] <= goal(label) else "OVER GOAL"
                 print(f"  {label:<16} median {t['median_ms']:8.1f} ms   p95 {t['p95_ms']:8.1f} ms   {mark}")
     return 0 if report["ok"] else 1
 

@@ -21,6 +21,7 @@ from .errors import (
 )
 from .events import JobEvent
 from .job import Job, JobOptions, JobState, Priority
+from .middleware import AddContext, Middleware
 from .queue import Queue
 from .registry import RateLimit
 from .retention import Retention
@@ -28,8 +29,8 @@ from .task import Task
 from .worker import Worker
 
 __all__ = [
-    "App", "Backoff", "BackendFull", "BackendUnavailable", "ConfigurationError", "HubJobsError", "InvalidJobData",
+    "AddContext", "App", "Backoff", "BackendFull", "BackendUnavailable", "ConfigurationError", "HubJobsError", "InvalidJobData",
     "InvalidJobOptions", "Job", "JobCancelled", "JobFailed", "JobEvent", "JobNotFound", "JobOptions", "JobState",
-    "JobTimeoutError", "Priority", "Queue", "RateLimit", "ResultTimeout", "Retention", "RetryAfter", "Task", "UnknownJobName",
+    "JobTimeoutError", "Middleware", "Priority", "Queue", "RateLimit", "ResultTimeout", "Retention", "RetryAfter", "Task", "UnknownJobName",
     "UnknownQueue", "UnrecoverableError", "Worker",
 ]

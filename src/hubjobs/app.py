@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
@@ -16,6 +17,7 @@ from .backends.registry import create_backend, create_sync_backend, resolve_url
 from .backoff import CustomStrategy
 from .errors import ConfigurationError, UnknownQueue
 from .job import Job, JobOptions
+from .middleware import Middleware, as_middleware
 from .payload import PayloadLimits
 from .portal import Portal
 from .queue import Queue
@@ -42,6 +44,8 @@ class App:
 
     def __init__(self, url: str | None = None, *, payload_limits: PayloadLimits | None = None) -> None:
         self.url = resolve_url(url)
+        if self.url.rstrip("/").lower() == "memory:":  # each App its own in-memory database
+            self.url = f"memory://app-{uuid.uuid4().hex}"
         create_backend(self.url)  # validate the URL's scheme now
         self.payload_limits = payload_limits or PayloadLimits()
         self.queues: dict[str, Queue] = {}
@@ -56,6 +60,7 @@ class App:
         self._sync_pid = 0
         """The process that opened `_sync`: a forked child (a pre-forking web server) opens its own."""
         self.worker_hooks: list[Callable[[Worker], None]] = []
+        self.middlewares: list[Middleware] = []
         self.admin_settings: Any = None
         """An `hubjobs.admin.settings.AdminSettings` the dashboard uses when none is given (so
         `hubjobs --app your.module:app dashboard` picks up your extensions)."""
@@ -165,6 +170,13 @@ class App:
     def job_names(self, queue: str) -> set[str]:
         """Job names with a handler on `queue`."""
         return {n for (q, n) in self.handlers if q == queue}
+
+    def middleware(self, mw: Any) -> Any:
+        """Add middleware around every try and every add (see `hubjobs.middleware` for the
+        order): a `hubjobs.Middleware` instance or an `async def (job, call_next)`. Returns it,
+        so it also works as a decorator."""
+        self.middlewares.append(as_middleware(mw))
+        return mw
 
     def backoff_strategy(self, name: str) -> Callable[[CustomStrategy], CustomStrategy]:
         """Register a named backoff strategy: fn(attempt) -> seconds."""

@@ -29,6 +29,7 @@ from .cli_support import (
 from .errors import ConfigurationError, InvalidJobOptions
 from .extras import MissingExtra
 from .job import JobState
+from .logs import log_options
 from .payload import parse_data_argument
 
 STATES = [s.value for s in JobState]
@@ -89,6 +90,7 @@ def main(ctx: click.Context, url: str | None, app_path: str | None) -> None:
 @click.option("--with-scheduler", is_flag=True, help="Also run the scheduler in this process.")
 @click.option("--no-claim-ahead", is_flag=True,
               help="Never hold jobs beyond the free slots (by default quick jobs are claimed ahead).")
+@log_options
 @click.pass_context
 @friendly_errors
 def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None, processes: int, lease: float,
@@ -389,6 +391,7 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
 @click.option("--port", default=8080, show_default=True, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
 @FORWARDED_OPTION
+@log_options
 @click.pass_context
 @friendly_errors
 def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool,

@@ -15,6 +15,7 @@ from typing_extensions import TypeVar
 from .backoff import Backoff
 from .errors import InvalidJobOptions, InvalidJobState
 from .limits import MAX_ATTEMPTS, MAX_COUNT, MAX_PRIORITY, MIN_PRIORITY, check_int, check_seconds
+from .meta import Meta, normalize_meta
 from .retention import DEFAULT_KEEP_COMPLETED, DEFAULT_KEEP_FAILED, Retention
 
 
@@ -60,8 +61,12 @@ class JobOptions:
     remove_on_complete: Retention = DEFAULT_KEEP_COMPLETED
     remove_on_fail: Retention = DEFAULT_KEEP_FAILED
     max_stalled: int = DEFAULT_MAX_STALLED
+    meta: Meta = ()
+    """The job's meta (see `hubjobs.meta`): given as a mapping, kept as sorted pairs."""
 
     def __post_init__(self) -> None:
+        if self.meta:
+            object.__setattr__(self, "meta", normalize_meta(self.meta))
         check_int(self.priority, "priority", MIN_PRIORITY, MAX_PRIORITY)
         check_int(self.attempts, "attempts", 1, MAX_ATTEMPTS)
         if self.timeout is not None:
@@ -69,8 +74,8 @@ class JobOptions:
         check_int(self.max_stalled, "max_stalled", 0, MAX_COUNT)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form stored with the job."""
-        return {
+        """JSON form stored with the job (`meta` only when there is some)."""
+        out = {
             "priority": self.priority,
             "attempts": self.attempts,
             "backoff": None if self.backoff is None else self.backoff.to_dict(),
@@ -79,6 +84,9 @@ class JobOptions:
             "remove_on_fail": self.remove_on_fail.to_dict(),
             "max_stalled": self.max_stalled,
         }
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> JobOptions:
@@ -91,6 +99,7 @@ class JobOptions:
             remove_on_complete=Retention.from_value(raw.get("remove_on_complete", DEFAULT_KEEP_COMPLETED)),
             remove_on_fail=Retention.from_value(raw.get("remove_on_fail", DEFAULT_KEEP_FAILED)),
             max_stalled=int(raw.get("max_stalled", DEFAULT_MAX_STALLED)),
+            meta=normalize_meta(raw.get("meta")),
         )
 
     def merged(self, **overrides: Any) -> JobOptions:
@@ -106,6 +115,8 @@ class JobOptions:
                     value = Retention.from_value(value)
                 elif key == "timeout":
                     value = check_seconds(value, "timeout", positive=True)
+                elif key == "meta":
+                    value = normalize_meta(value)
             except InvalidJobOptions as exc:
                 if exc.field is not None and exc.field.startswith(key):
                     raise
@@ -212,6 +223,11 @@ class Job(Generic[T]):
             raise InvalidJobState(f"job {self.id!r} was not returned by a queue (add, get or enqueue): "
                                   f"use app.queue({self.queue!r}).get(id) to wait for it")
         return self._source
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """The job's meta: a small string map set when it was added (and by middleware)."""
+        return dict(self.options.meta)
 
     @property
     def raw_data(self) -> Any:
@@ -340,6 +356,7 @@ class Job(Generic[T]):
             "started_at": self.started_ts,
             "finished_at": self.finished_ts,
             "worker_id": self.worker_id,
+            "meta": dict(self.options.meta),
             "options": self.options.to_dict(),
         }
 

@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -34,6 +35,8 @@ from .errors import InvalidJobData, InvalidJobOptions, JobNotFound, UnknownJobNa
 from .events import EventEmitter, JobEvent, Listener
 from .job import Job, JobOptions, JobState
 from .limits import check_data_text, check_epoch, check_identifier, check_seconds
+from .meta import normalize_meta
+from .middleware import AddContext, after_add, before_add
 from .payload import encode_data, model_to_data, validate_schema
 from .registry import QueueDefaults
 
@@ -80,6 +83,13 @@ def _epoch(run_at: datetime | None) -> float | None:
         if isinstance(exc, InvalidJobOptions):
             raise
         raise InvalidJobOptions(f"run_at is out of range: {exc}", field="run_at") from None
+
+
+def _with_meta(job: NewJob, meta: dict[str, str]) -> NewJob:
+    """`job` with `meta` (as middleware left it), checked like a producer's."""
+    if meta == dict(job.options.meta):
+        return job
+    return replace(job, options=replace(job.options, meta=normalize_meta(meta)))
 
 
 def _state(state: JobState | str) -> JobState:
@@ -143,7 +153,7 @@ class Queue:
                   job_id: str | None = None, delay: float | timedelta | None = None,
                   run_at: datetime | None = None, attempts: int | None = None, backoff: Any = None,
                   timeout: float | None = None, remove_on_complete: Any = None, remove_on_fail: Any = None,
-                  max_stalled: int | None = None) -> NewJob:
+                  max_stalled: int | None = None, meta: Mapping[str, str] | None = None) -> NewJob:
         """Validate a job (name, data, schema, options) and return what the backend stores."""
         if not isinstance(name, str) or not name:
             raise InvalidJobOptions(f"job name must be a non-empty string, got {name!r}", field="name")
@@ -171,7 +181,7 @@ class Queue:
             check_identifier(job_id, "job_id")
         options = self.options_for(name, priority=priority, attempts=attempts, backoff=backoff,
                                    timeout=timeout, remove_on_complete=remove_on_complete,
-                                   remove_on_fail=remove_on_fail, max_stalled=max_stalled)
+                                   remove_on_fail=remove_on_fail, max_stalled=max_stalled, meta=meta)
         return NewJob(id=job_id or os.urandom(16).hex(), name=name, data_json=data_json, options=options,
                       delay=_seconds(delay, "delay"), run_at=_epoch(run_at))
 
@@ -202,7 +212,12 @@ class Queue:
             step = next(plan)
             while True:
                 if isinstance(step, _Call):
-                    step = plan.send(await getattr(backend, step.method)(step.arg))
+                    try:
+                        answer = await getattr(backend, step.method)(step.arg)
+                    except Exception as exc:  # the plan sees the failure (and may clean up)
+                        step = plan.throw(exc)
+                        continue
+                    step = plan.send(answer)
                 else:
                     await self.events.emit(step.event)
                     step = plan.send(None)
@@ -219,7 +234,12 @@ class Queue:
             step = next(plan)
             while True:
                 if isinstance(step, _Call):
-                    step = plan.send(getattr(backend, step.method)(step.arg))
+                    try:
+                        answer = getattr(backend, step.method)(step.arg)
+                    except Exception as exc:  # the plan sees the failure (and may clean up)
+                        step = plan.throw(exc)
+                        continue
+                    step = plan.send(answer)
                 else:
                     self.events.emit_sync(step.event, self.app.portal.call)
                     step = plan.send(None)
@@ -230,7 +250,8 @@ class Queue:
 
     def _plan_add(self, name: str, data: Any, connection: Any, options: dict[str, Any]) -> _Plan:
         new = self.build_job(name, data, **options)
-        added = yield from self._plan_store([new], connection)
+        stored, added = yield from self._plan_store([new], connection)
+        new = stored[0]
         if added[0].created or connection is not None:
             return self._job_from_new(new, added[0].state, added[0].created_at)
         job = yield _Call("get_job", JobRef(self.name, new.id))
@@ -242,16 +263,34 @@ class Queue:
         built = self.build_jobs(jobs)
         if not built:
             return []
-        added = yield from self._plan_store(built, connection)
+        _stored, added = yield from self._plan_store(built, connection)
         return [a.id for a in added]
 
-    def _plan_store(self, jobs: list[NewJob], connection: Any) -> Generator[_Call | _Emit, Any, list[AddedJob]]:
-        added: list[AddedJob] = yield _Call("add_jobs", AddJobs(self.name, jobs, connection))
+    def _plan_store(self, jobs: list[NewJob],
+                    connection: Any) -> Generator[_Call | _Emit, Any, tuple[list[NewJob], list[AddedJob]]]:
+        """Store built jobs: the one step every add (single, bulk, sync and async) goes
+        through, where producer-side middleware runs. Returns the jobs as stored (with the meta
+        middleware set) and the backend's answers."""
+        middlewares = self.app.middlewares
+        if not middlewares:
+            added: list[AddedJob] = yield _Call("add_jobs", AddJobs(self.name, jobs, connection))
+        else:
+            adds = [AddContext(self.name, j.name, j.id, dict(j.options.meta)) for j in jobs]
+            before_add(middlewares, adds)
+            jobs = [_with_meta(j, a.meta) for j, a in zip(jobs, adds, strict=True)]
+            try:
+                added = yield _Call("add_jobs", AddJobs(self.name, jobs, connection))
+            except BaseException as exc:
+                after_add(middlewares, adds, exc)
+                raise
+            for add, answer in zip(adds, added, strict=True):
+                add.added = answer
+            after_add(middlewares, adds, None)
         if self.events.has_listeners("waiting") or self.events.has_listeners("delayed"):
             for a in added:
                 if a.created:
                     yield _Emit(JobEvent(a.state.value, self.name, a.id))
-        return added
+        return jobs, added
 
     def _plan_require(self, job_id: str) -> Generator[_Call | _Emit, Any, Job]:
         job: Job | None = yield _Call("get_job", JobRef(self.name, job_id))

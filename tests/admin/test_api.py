@@ -81,6 +81,16 @@ async def test_job_detail_has_data_logs_errors_and_timings(client: httpx.AsyncCl
     assert (await client.get("/api/queues/files/jobs/missing", headers=bearer(tokens.viewer))).status_code == 404
 
 
+async def test_job_meta_is_shown_in_the_api_and_the_job_page(client: httpx.AsyncClient, tokens: Tokens,
+                                                              jobs_app: App) -> None:
+    await jobs_app.queue("email").aadd("send-email", {"to": "x@example.com", "template": "t"}, job_id="m",
+                                       meta={"tenant": "acme", "note": XSS})
+    detail = (await client.get("/api/queues/email/jobs/m", headers=bearer(tokens.viewer))).json()
+    assert detail["meta"] == {"tenant": "acme", "note": XSS}
+    page = (await client.get("/queues/email/jobs/m", headers=bearer(tokens.viewer))).text
+    assert "tenant" in page and "acme" in page and XSS not in page
+
+
 async def test_job_ids_with_slashes_work(client: httpx.AsyncClient, tokens: Tokens, jobs_app: App) -> None:
     await jobs_app.queue("email").aadd("send-email", {"to": "x@example.com", "template": "t"}, job_id="order/42/mail")
     r = await client.get("/api/queues/email/jobs/order/42/mail", headers=bearer(tokens.viewer))

@@ -168,6 +168,7 @@ def api_routes(state: AdminState) -> list[BaseRoute]:
             return json_response({"done": [], "count": count, "skipped": {}})
         ids = string_list(body.get("job_ids"), "job_ids")
         result = await service.retry_jobs(name, ids)
+        await service.mark_retried(name, result.done, f"{principal.role.value} {principal.name} (API)")
         await state.audit(principal, "retry", "api", queue=name, job_ids=result.done)
         return json_response(result.to_dict())
 

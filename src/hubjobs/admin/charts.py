@@ -97,8 +97,8 @@ def throughput_svg(history: History, name: str, now: float | None = None, title:
     total_f = sum(f for _, _, f in rows)
     summary = (f"{title}, {label}: {total_c:,} completed, {total_f:,} failed"
                f"{f' ({100 * total_f / (total_c + total_f):.1f} % failed)' if total_c + total_f else ''}")
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(summary)}" '
-             f'preserveAspectRatio="xMidYMid meet">']
+    parts = [(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(summary)}" '
+              f'preserveAspectRatio="xMidYMid meet">')]
     for frac in (0.0, 0.5, 1.0):  # left axis: jobs per minute; right axis: failure rate
         gy = y(top * frac)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{gy:.1f}" y2="{gy:.1f}"/>')

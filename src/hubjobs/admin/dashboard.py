@@ -19,13 +19,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..backends.base import PublishEvents
 from ..errors import InvalidJobOptions
 from ..job import JobState
+from ..worker.control import CONTROL_STREAM, Command, command_event
 from .audit import AuditEntry
 from .auth import LOGIN_COOKIE, Permission, Principal
 from .charts import RANGES, percentiles_of, range_name, read_range, throughput_svg
 from .dead_letters import DeadLetterRef
 from .http import Problem, check_form_length, json_response
+from .job_history import job_history
 from .pages import Pages
 from .ratelimit import retry_after_header, source_of
 from .service import BulkResult
@@ -34,6 +37,13 @@ from .tokens import Role
 
 PageHandler = Callable[[Request, Principal], Awaitable[Response]]
 PAGE_SIZE = 50
+MATCHING_ACTIONS = {"retry-matching": JobState.FAILED, "promote-matching": JobState.DELAYED,
+                    "remove-matching-failed": JobState.FAILED}
+"""Actions on every job matching a queue page's filter, and the state each applies to."""
+MATCHING_BATCH = 500
+MAX_SEARCH_OFFSET = 2000
+"""Search pages reach this far into the matches (each page re-reads the matches before it)."""
+MAX_MATCHING = 100_000
 MAX_FORM_IDS = 1000
 LOGIN_FORM_BYTES = 16 * 1024
 
@@ -43,6 +53,11 @@ NOTICES = {
     "pause": "Queue paused.", "resume": "Queue resumed.", "drain": "Drained {n} job(s).",
     "clean": "Cleaned {n} job(s).", "replay": "Replayed {n} dead letter(s).",
     "replay-all": "Replayed {n} dead letter(s).", "resolve": "Resolved {n} dead letter(s).",
+    "retry-matching": "Retried {n} matching job(s).", "promote-matching": "Promoted {n} matching job(s).",
+    "remove-matching-failed": "Removed {n} matching job(s).",
+    "schedule-run-now": "Added {n} job of the schedule.",
+    "worker-quiet": "Asked the worker to stop claiming jobs; its state changes at its next heartbeat.",
+    "worker-stop": "Asked the worker to stop; it leaves the list once it has.",
 }
 """Fixed notice texts by action (the redirect carries only the action and counts)."""
 
@@ -184,14 +199,23 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
         name, job_id = request.path_params["queue"], request.path_params["job_id"]
         job = await service.job(name, job_id)
         logs = await service.logs(name, job_id)
-        return render(request, principal, "job.html", "job", job=job, logs=logs,
+        return render(request, principal, "job.html", "job", job=job, logs=logs, history=job_history(job, logs),
                       detail_chars=settings.detail_data_chars)
 
     async def search_page(request: Request, principal: Principal) -> Response:
         """Jobs in every queue matching a text."""
         text = request.query_params.get("q", "")[:200]
-        jobs = await service.search(text, None, None, PAGE_SIZE) if text else []
-        return render(request, principal, "search.html", "search", q=text, jobs=jobs,
+        raw_state = request.query_params.get("state", "")
+        job_state = JobState(raw_state) if raw_state in {st.value for st in JobState} else None
+        raw_queue = request.query_params.get("queue") or None
+        if raw_queue is not None:
+            await service.queue(raw_queue)
+        offset = min(_int(request.query_params.get("offset"), 0), MAX_SEARCH_OFFSET)
+        found = await service.search(text, raw_queue, job_state, offset + PAGE_SIZE + 1) if text else []
+        jobs = found[offset:offset + PAGE_SIZE]
+        return render(request, principal, "search.html", "search", q=text, jobs=jobs, offset=offset,
+                      page_size=PAGE_SIZE, has_more=len(found) > offset + PAGE_SIZE, state=raw_state if job_state else "",
+                      queue=raw_queue or "", queue_names=await service.queue_names(), states=[st.value for st in JobState],
                       data_chars=settings.list_data_chars)
 
     async def dead_letters_page(request: Request, principal: Principal) -> Response:
@@ -208,7 +232,9 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
 
     async def schedules_page(request: Request, principal: Principal) -> Response:
         """Schedules with their next runs."""
-        return render(request, principal, "schedules.html", "schedules", schedules=await service.schedules())
+        views = await service.schedules()
+        last_jobs = {v.id: await service.last_schedule_job(v) for v in views}
+        return render(request, principal, "schedules.html", "schedules", schedules=views, last_jobs=last_jobs)
 
     async def workers_page(request: Request, principal: Principal) -> Response:
         """Workers with their heartbeats."""
@@ -231,6 +257,29 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
         target = f"{request.scope.get('root_path', '')}{back}{'&' if '?' in back else '?'}{query}"
         return RedirectResponse(target, status_code=303)
 
+    async def apply_to_matching(name: str, queue: str, job_state: JobState, text: str, principal: Principal) -> int:
+        """Retry, remove or promote every job of a state (matching `text`, if given), in batches of
+        MATCHING_BATCH ids, at most MAX_MATCHING jobs; stops when a batch changes nothing."""
+        done = 0
+        while done < MAX_MATCHING:
+            limit = min(MATCHING_BATCH, MAX_MATCHING - done)
+            jobs = (await service.search(text, queue, job_state, limit) if text
+                    else await service.jobs(queue, job_state, 0, limit))
+            ids = [j.id for j in jobs]
+            if not ids:
+                break
+            if name == "retry-matching":
+                result = await service.retry_jobs(queue, ids)
+                await service.mark_retried(queue, result.done, f"{principal.role.value} {principal.name} (dashboard)")
+            elif name == "remove-matching-failed":
+                result = await service.remove_jobs_explained(queue, ids)
+            else:
+                result = await service.promote_jobs(queue, ids)
+            if not result.done:
+                break
+            done += len(result.done)
+        return done
+
     async def _run_action(name: str, queue_name: str | None, form: FormData,
                           principal: Principal) -> tuple[int, dict[str, str], str | None, list[str]]:
         async def audited(result: BulkResult, queue: str) -> tuple[int, dict[str, str], str | None, list[str]]:
@@ -242,12 +291,44 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
             ids = _ids(form)
             await service.queue(queue)
             if name == "retry":
-                return await audited(await service.retry_jobs(queue, ids), queue)
+                retried = await service.retry_jobs(queue, ids)
+                await service.mark_retried(queue, retried.done, f"{principal.role.value} {principal.name} (dashboard)")
+                return await audited(retried, queue)
             if name == "remove":
                 return await audited(await service.remove_jobs_explained(queue, ids), queue)
             if name == "promote":
                 return await audited(await service.promote_jobs(queue, ids), queue)
             return await audited(await service.cancel_jobs(queue, ids), queue)
+        if name in ("worker-quiet", "worker-stop"):
+            worker_id = _field(form, "worker_id")
+            if worker_id not in {w.worker_id for w in await service.workers()}:
+                raise Problem(404, f"no live worker {worker_id!r} (its heartbeat expired or it stopped)",
+                              field="worker_id")
+            command: Command = "quiet" if name == "worker-quiet" else "stop"
+            backend = await state.app.backend()
+            await backend.publish_events(PublishEvents(CONTROL_STREAM, [command_event(
+                worker_id, command, f"{principal.role.value} {principal.name}")]))
+            await state.audit(principal, name, "dashboard", queue=None, worker=worker_id)
+            return 1, {}, None, []
+        if name == "schedule-run-now":
+            schedule_id = _field(form, "schedule_id")
+            job = await service.run_schedule_now(schedule_id)
+            await state.audit(principal, name, "dashboard", queue=job.queue, job_ids=[job.id], schedule=schedule_id)
+            return 1, {}, job.queue, [job.id]
+        if name in MATCHING_ACTIONS:
+            queue = _require_queue(queue_name)
+            await service.queue(queue)
+            raw_state = form.get("state")
+            wanted = MATCHING_ACTIONS[name]
+            if raw_state != wanted.value:
+                raise Problem(400, f"{name} applies to {wanted.value} jobs: state must be {wanted.value}",
+                              field="state")
+            raw_text = form.get("q")
+            text = raw_text[:200] if isinstance(raw_text, str) else ""
+            count = await apply_to_matching(name, queue, wanted, text, principal)
+            await state.audit(principal, name, "dashboard", queue=queue, count=count, state=wanted.value,
+                              text=text or None)
+            return count, {}, queue, []
         if name in ("retry-all", "pause", "resume", "drain", "clean"):
             queue = _require_queue(queue_name)
             await service.queue(queue)

@@ -24,7 +24,7 @@ from .http import Problem, json_response, read_json
 from .state import AdminState
 
 OPTION_NAMES = ("priority", "job_id", "delay", "run_at", "attempts", "backoff", "timeout", "remove_on_complete",
-                "remove_on_fail", "max_stalled")
+                "remove_on_fail", "max_stalled", "meta")
 BODY_KEYS = ("name", "data", "options")
 IDEMPOTENCY_HEADER = "idempotency-key"
 JSON_MEDIA_TYPE = "application/json"

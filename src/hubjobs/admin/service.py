@@ -14,17 +14,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..backends.base import JobIds, LogLine, QueueSettings, RetryFailed, WorkerInfo
+from ..backends.base import AppendLog, JobIds, LogLine, QueueSettings, RetryFailed, WorkerInfo
 from ..errors import JobNotFound, UnknownQueue
-from ..job import Job, JobState
+from ..job import MAX_LOG_LINES, Job, JobState
 from ..queue import Queue
 from ..registry import QueueDefaults
+from .job_history import RETRY_MARK
 
 if TYPE_CHECKING:
     from ..app import App
 
 log = logging.getLogger("hubjobs.admin")
 
+LAST_RUN_SCAN = 50
+"""Jobs of a schedule read to find its latest run."""
+MAX_MARKED = 1000
+"""Jobs of one retry that get a "retried by" log line."""
 OLDEST_WAITING_SCAN = 100
 """Without a backend `oldest_waiting_at`, the oldest-waiting age looks at this many jobs in run order."""
 
@@ -175,6 +180,13 @@ class AdminService:
         done = await (await self.app.backend()).retry_failed(RetryFailed(name, list(ids)))
         return await self._explain(queue, ids, done, "failed")
 
+    async def mark_retried(self, name: str, ids: Sequence[str], who: str) -> None:
+        """Add a log line "retried by <who>" to each retried job (the job page numbers its runs
+        by them); at most MAX_MARKED jobs per call."""
+        backend = await self.app.backend()
+        for job_id in list(ids)[:MAX_MARKED]:
+            await backend.append_log(AppendLog(name, job_id, f"{RETRY_MARK}{who}", MAX_LOG_LINES))
+
     async def retry_all_failed(self, name: str) -> int:
         """Send every failed job of a queue back to waiting."""
         return await (await self.queue(name)).aretry_all_failed()
@@ -254,6 +266,35 @@ class AdminService:
                 views.append(ScheduleView(stored.id, str(raw_dict.get("queue", "")), str(raw_dict.get("name", "")),
                                           "(unreadable)", stored.next_run, stored.last_run, raw_dict, str(exc)))
         return sorted(views, key=lambda v: v.id)
+
+    async def run_schedule_now(self, schedule_id: str) -> Job:
+        """Add one job of a stored schedule now (its own id, `sched:<id>:now-<ms>`, so it counts
+        among the schedule's jobs); raises JobNotFound for an unknown or unreadable schedule."""
+        from ..scheduling import ScheduleError, ScheduleSpec
+
+        for stored in await (await self.app.backend()).list_schedules():
+            if stored.id != schedule_id:
+                continue
+            try:
+                spec = ScheduleSpec.from_json(json.loads(stored.spec_json))
+            except (ScheduleError, TypeError, ValueError, KeyError) as exc:
+                raise JobNotFound(f"schedule {schedule_id!r} cannot be read: {exc}") from None
+            queue = await self.queue(spec.queue)
+            options = dict(spec.job_options)
+            options["job_id"] = f"sched:{spec.id}:now-{int(time.time() * 1000)}"
+            return await queue.aadd(spec.name, spec.data, **options)
+        raise JobNotFound(f"no schedule {schedule_id!r}")
+
+    async def last_schedule_job(self, view: ScheduleView) -> Job | None:
+        """The newest job a schedule added (by its job ids, `sched:<id>:…`), if any is kept."""
+        if not view.queue:
+            return None
+        try:
+            found = await self.search(f"sched:{view.id}:", view.queue, None, LAST_RUN_SCAN)
+        except UnknownQueue:
+            return None
+        mine = [j for j in found if j.id.startswith(f"sched:{view.id}:")]
+        return max(mine, key=lambda j: j.started_ts or j.created_ts, default=None)
 
     async def workers(self) -> list[WorkerInfo]:
         """Workers with a live heartbeat."""

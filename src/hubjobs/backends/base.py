@@ -347,6 +347,8 @@ class WorkerInfo:
     concurrency: int
     processed: int = 0
     failed: int = 0
+    state: str = "running"
+    """"running", "quiet" (an admin told it to stop claiming) or "stopping"."""
 
 
 @dataclass(frozen=True)

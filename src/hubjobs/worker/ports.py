@@ -3,11 +3,12 @@ are registered, and where the backend comes from."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from ..backends.base import Backend
 from ..backoff import CustomStrategy
+from ..middleware import Middleware
 from ..registry import HandlerSpec, QueueDefaults
 
 
@@ -21,6 +22,10 @@ class HandlerRegistry(Protocol):
     @property
     def backoff_strategies(self) -> Mapping[str, CustomStrategy]:
         """Named custom backoff strategies."""
+
+    @property
+    def middlewares(self) -> Sequence[Middleware]:
+        """Middleware around every try, outermost first."""
 
     def queue_defaults(self, name: str) -> QueueDefaults:
         """The declared defaults and limits of queue `name` (UnknownQueue if undeclared)."""

@@ -76,6 +76,9 @@ class Producer:
                     if burst and not slots.running and not slots.held and not self.completer.pending_count() \
                             and await self._queues_empty():
                         return
+                    if slots.quiet:  # an admin quieted the worker: no waits that may claim
+                        await self.sleep_or_wake(1.0)
+                        continue
                     await self._idle_wait()
                     drained.clear()
                     failures = 0
@@ -136,7 +139,7 @@ class Producer:
             room = slots.room(queue, AHEAD_FACTOR if may_hold and self.pacer.ahead else 0)
             room = None if room is None else room - self.reserved_in.get(queue, 0)
         plan = self.pacer.plan(queued_outcomes=queued, occupied=occupied, in_flight=in_flight,
-                               claiming=self.reserved > 0, claim=claim and not slots.stopping,
+                               claiming=self.reserved > 0, claim=claim and not slots.stopping and not slots.quiet,
                                may_hold=may_hold, finishing=completer.finishing > 0, room=room)
         if plan is None:
             return None
@@ -223,7 +226,7 @@ class Producer:
         """Jobs the backend claimed for this worker while it waited (`WaitForJobs.receive`):
         started at once, straight from the backend's reply, unless the worker is stopping."""
         slots = self.slots
-        if slots.stopping:
+        if slots.stopping or slots.quiet:
             return False
         slots.hold(jobs)
         self.executor.start_held()

@@ -45,6 +45,8 @@ class Slots:
         """Jobs per queue this worker holds or runs (claimed and not yet finished)."""
         self.wake = Wakeup()
         self.stopping = False
+        self.quiet = False
+        """Told to stop claiming (an admin's `quiet`): running jobs finish, nothing new starts."""
         self.force = False
         """A second stop: running jobs are handed back without waiting for the grace period."""
 

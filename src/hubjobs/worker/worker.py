@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import replace
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,12 +20,14 @@ from ..events import EventEmitter, JobEvent, Listener
 from ..job import Job
 from ..pacing import Pacer
 from .completer import Completer
+from .control import WorkerControl
 from .event_flusher import EventFlusher
 from .event_publisher import EventPublisher
 from .executor import Executor
 from .heartbeat import HeartbeatService, worker_info
 from .history_rollup import HistoryRollup
 from .lease_renewal import LeaseRenewal
+from .listener_dispatch import ListenerDispatch
 from .ports import WorkerHost
 from .producer import Producer
 from .reporter import Reporter
@@ -129,8 +132,10 @@ class Worker:
         slots.wake.set()
 
     def _describe(self) -> WorkerInfo:
-        return worker_info(self.id, self.queues, self._started_at, len(self._slots.running), self.concurrency,
+        info = worker_info(self.id, self.queues, self._started_at, len(self._slots.running), self.concurrency,
                            self._tally.processed, self._tally.failed)
+        state = "stopping" if self._slots.stopping else "quiet" if self._slots.quiet else "running"
+        return replace(info, state=state)
 
     async def arun(self, burst: bool = False) -> None:
         """Run the worker on the current event loop."""
@@ -140,7 +145,8 @@ class Worker:
         if self._stop_requested.is_set():
             slots.stopping = True
         threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
-        events = EventPublisher(self.events, publish=self.publish)
+        dispatch = ListenerDispatch(self.events)
+        events = EventPublisher(self.events, publish=self.publish, dispatch=dispatch)
         history = HistoryRollup(backend)
         completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
@@ -152,9 +158,10 @@ class Worker:
         services: list[PeriodicService] = [
             LeaseRenewal(backend, slots, self.lease, executor.cancel), stall,
             HeartbeatService(backend, self._describe, self.heartbeat_interval), EventFlusher(events, backend),
-            history, *self._extra_services]
+            history, WorkerControl(backend, self.id, slots, self.stop), *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
+        dispatch.start()
         for service in services:
             service.start()
         try:
@@ -165,6 +172,7 @@ class Worker:
             for service in services:
                 await service.stop()
             await events.flush(backend)
+            await dispatch.stop()
             try:
                 await backend.remove_worker(self.id)
             except Exception:
