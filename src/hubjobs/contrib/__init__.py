@@ -1,2 +1,3 @@
 """Framework integrations: `hubjobs.contrib.starlette` (FastAPI and Starlette),
-`hubjobs.contrib.flask` and `hubjobs.contrib.django`. Each imports its framework only when used."""
+`hubjobs.contrib.flask` and `hubjobs.contrib.django`; error reporting: `hubjobs.contrib.sentry`.
+Each imports its framework only when used."""
