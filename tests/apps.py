@@ -9,6 +9,7 @@ import os
 import signal
 import sqlite3
 import time
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,13 @@ from hubjobs import App, Backoff, UnrecoverableError
 from hubjobs.job import Job
 
 QUEUE = "q"
+WORKER_NAME: ContextVar[str | None] = ContextVar("WORKER_NAME", default=None)
+"""The name of an in-process test worker (its thread sets it); processes use HUBJOBS_TEST_WORKER."""
+
+
+def worker_name() -> str:
+    """Which test worker runs this handler: its name, else this process's id."""
+    return WORKER_NAME.get() or os.environ.get("HUBJOBS_TEST_WORKER") or str(os.getpid())
 
 
 class OrderData(BaseModel):
@@ -117,7 +125,7 @@ def build_app(url: str) -> App:
     async def record(job: Job) -> Any:
         """Ledger 'start', optionally sleep, ledger 'done'."""
         ledger = job.data["ledger"]
-        who = os.environ.get("HUBJOBS_TEST_WORKER", str(os.getpid()))
+        who = worker_name()
         await asyncio.to_thread(ledger_record, ledger, job.id, who, "start")
         seconds = float(job.data.get("seconds", 0.0))
         if seconds:
@@ -162,7 +170,7 @@ def build_app(url: str) -> App:
         """Ledger 'start', wait until the file `release` exists, ledger 'done' and return this
         worker's name; a try cancelled while waiting (timeout, shutdown) records 'cancelled'."""
         ledger = job.data["ledger"]
-        who = os.environ.get("HUBJOBS_TEST_WORKER", str(os.getpid()))
+        who = worker_name()
         await asyncio.to_thread(ledger_record, ledger, job.id, who, "start")
         try:
             while not os.path.exists(job.data["release"]):

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -102,9 +103,43 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeo
     return proc.returncode
 
 
+class InProcessWorker:
+    """A worker of tests/worker_main.py on a thread of this process, with an App of its own: what
+    "another process" is for a backend that lives inside one process (memory://)."""
+
+    def __init__(self, url: str, *args: str, name: str = "w0") -> None:
+        from tests.worker_main import build_worker
+
+        self.worker, parsed, self.app = build_worker([url, *args], install_signals=False)
+        self.name = name
+        self.thread = threading.Thread(target=self._run, args=(parsed.burst,), name=f"worker-{name}", daemon=True)
+        self.thread.start()
+
+    def _run(self, burst: bool) -> None:
+        from tests.apps import WORKER_NAME
+
+        WORKER_NAME.set(self.name)  # its handlers' tasks and threads inherit it
+        self.worker.run(burst=burst)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the worker gracefully and wait for its thread; close its App."""
+        self.worker.stop()
+        self.thread.join(timeout)
+        self.app.close()
+
+
 @contextmanager
-def worker_processes(url: str, count: int, *args: str, tmp_path: Path | None = None) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Start `count` worker processes; stop them all at the end."""
+def worker_processes(url: str, count: int, *args: str, tmp_path: Path | None = None) -> Iterator[list[Any]]:
+    """Start `count` worker processes (threads with Apps of their own on memory://, which lives
+    in this process); stop them all at the end."""
+    if url.startswith("memory://"):
+        workers = [InProcessWorker(url, *args, name=f"w{i}") for i in range(count)]
+        try:
+            yield workers
+        finally:
+            for w in workers:
+                w.stop()
+        return
     procs = [start_worker_process(url, *args, env={"HUBJOBS_TEST_WORKER": f"w{i}"},
                                   log_path=(tmp_path / f"worker{i}.log") if tmp_path else None)
              for i in range(count)]

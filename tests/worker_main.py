@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 
-from hubjobs import Worker
+from hubjobs import App, Worker
 from tests.apps import build_app
 
 
@@ -40,8 +40,9 @@ async def _run_announcing_stop(worker: Worker, marker: str, burst: bool) -> None
     await worker.arun(burst=burst)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse arguments and run the worker until stopped."""
+def build_worker(argv: list[str] | None = None, *,
+                 install_signals: bool | None = None) -> tuple[Worker, argparse.Namespace, App]:
+    """The worker the arguments describe, the parsed arguments and the worker's own App."""
     p = argparse.ArgumentParser()
     p.add_argument("url")
     p.add_argument("--queue", action="append")
@@ -55,7 +56,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ready-file", default=None)
     p.add_argument("--stop-marker", default=None)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = build_app(args.url)
     queues = args.queue or ["q"]
     for q in queues:
@@ -69,11 +69,17 @@ def main(argv: list[str] | None = None) -> None:
             extra["concurrency"] = args.queue_concurrency
         if extra:
             app.queue(q, **extra)
+    signals = args.stop_marker is None if install_signals is None else install_signals
     worker = app.worker(queues, concurrency=args.concurrency, lease=args.lease, grace=args.grace,
-                        install_signals=args.stop_marker is None)
+                        install_signals=signals)
+    return worker, args, app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments and run the worker until stopped."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    worker, args, _app = build_worker(argv)
     if args.ready_file:
-        def ready(_e: object) -> None:
-            pass
         with open(args.ready_file, "w") as f:
             f.write(str(os.getpid()))
     if args.stop_marker:

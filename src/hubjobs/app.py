@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
@@ -43,6 +44,8 @@ class App:
 
     def __init__(self, url: str | None = None, *, payload_limits: PayloadLimits | None = None) -> None:
         self.url = resolve_url(url)
+        if self.url.rstrip("/").lower() == "memory:":  # each App its own in-memory database
+            self.url = f"memory://app-{uuid.uuid4().hex}"
         create_backend(self.url)  # validate the URL's scheme now
         self.payload_limits = payload_limits or PayloadLimits()
         self.queues: dict[str, Queue] = {}

@@ -29,6 +29,7 @@ from .cli_support import (
 from .errors import ConfigurationError, InvalidJobOptions
 from .extras import MissingExtra
 from .job import JobState
+from .logs import log_options
 from .payload import parse_data_argument
 
 STATES = [s.value for s in JobState]
@@ -89,10 +90,15 @@ def main(ctx: click.Context, url: str | None, app_path: str | None) -> None:
 @click.option("--with-scheduler", is_flag=True, help="Also run the scheduler in this process.")
 @click.option("--no-claim-ahead", is_flag=True,
               help="Never hold jobs beyond the free slots (by default quick jobs are claimed ahead).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (with --processes N, child k uses PORT+k).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
+@log_options
 @click.pass_context
 @friendly_errors
 def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None, processes: int, lease: float,
-           grace: float, burst: bool, with_scheduler: bool, no_claim_ahead: bool) -> None:
+           grace: float, burst: bool, with_scheduler: bool, no_claim_ahead: bool, metrics_port: int | None,
+           metrics_host: str) -> None:
     """Run a worker until SIGTERM/SIGINT (graceful: running jobs finish within --grace)."""
     app = get_app(ctx)
     if not app.handlers:
@@ -105,8 +111,10 @@ def worker(ctx: click.Context, queues: tuple[str, ...], concurrency: int | None,
     from .supervisor import follow_supervisor
 
     follow_supervisor()  # a child of `--processes N`: stops when its supervisor dies
+    if metrics_port:
+        metrics_port += int(os.environ.get("HUBJOBS_PROCESS_SLOT", "0") or 0)
     w = app.worker(list(queues) or None, concurrency=concurrency, lease=lease, grace=grace,
-                   claim_ahead=not no_claim_ahead)
+                   claim_ahead=not no_claim_ahead, metrics_port=metrics_port, metrics_host=metrics_host)
     if not with_scheduler:
         w.run(burst=burst)
         return
@@ -389,6 +397,7 @@ def queue_clean(ctx: click.Context, queue: str, state: str, older_than: float) -
 @click.option("--port", default=8080, show_default=True, help="Dashboard port.")
 @click.option("--no-dashboard", is_flag=True, help="Workers and scheduler only.")
 @FORWARDED_OPTION
+@log_options
 @click.pass_context
 @friendly_errors
 def run_command(ctx: click.Context, concurrency: int | None, host: str, port: int, no_dashboard: bool,

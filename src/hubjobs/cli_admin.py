@@ -17,6 +17,7 @@ import click
 from .admin.settings import AdminSettings
 from .admin.tokens import Role, TokenStore, default_token_store_path
 from .cli_support import FORWARDED_OPTION, proxy_list, require_database
+from .logs import log_options
 
 
 def _app(ctx: click.Context) -> Any:
@@ -53,6 +54,7 @@ STORE_OPTION = click.option("--store", "store_path", type=click.Path(dir_okay=Fa
 @click.option("--public-metrics", is_flag=True, help="Serve /metrics without a token (it has no job data).")
 @FORWARDED_OPTION
 @STORE_OPTION
+@log_options
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int, mount_path: str, public_metrics: bool,
               forwarded_allow_ips: str | None, store_path: str | None) -> None:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .cli_support import require_database
+from .logs import log_options
 from .scheduler import DEFAULT_POLL_INTERVAL, run_scheduler
 from .scheduling.listing import ScheduleRow, list_schedule_rows
 
@@ -94,6 +95,7 @@ async def _run_until_signal(app: App, poll_interval: float) -> None:
 @click.command("scheduler")
 @click.option("--poll-interval", type=click.FloatRange(min=0.01), default=DEFAULT_POLL_INTERVAL, show_default=True,
               help="Longest sleep between steps (seconds): how soon changed schedules are seen.")
+@log_options
 @click.pass_context
 def scheduler(ctx: click.Context, poll_interval: float) -> None:
     """Run the scheduler until SIGTERM/SIGINT: one job per schedule tick. Safe to run in several

@@ -120,9 +120,9 @@ def require_database(app: App) -> None:
     """Refuse to read a SQLite database that does not exist: reading never creates a file or folder."""
     if not app.url.lower().startswith("sqlite:"):
         return
-    from .backends.sqlite.connection import path_from_url
+    from .backends.sqlite.connection import file_from_url
 
-    path = path_from_url(app.url)
+    path = file_from_url(app.url)
     if not path.is_file():
         raise ConfigurationError(f"no jobs database at {path} (check --url / HUBJOBS_URL; "
                                  f"`hubjobs migrate` creates one)")

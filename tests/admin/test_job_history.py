@@ -69,3 +69,15 @@ async def test_a_process_handlers_traceback_shows_its_own_file_and_line(tmp_path
     finally:
         await admin.state.admin.aclose()
         await app.aclose()
+
+
+def test_wait_counts_from_the_latest_readiness_before_the_start() -> None:
+    from hubjobs.admin.job_history import job_history
+    from hubjobs.backends.base import LogLine
+    from hubjobs.job import Job, JobState, TryError
+
+    job = Job(id="j", queue="q", name="n", data={}, state=JobState.FAILED, created_ts=100.0, started_ts=500.0,
+              errors=[TryError(1, "boom", "", 200.0), TryError(1, "boom", "", 510.0)])
+    history = job_history(job, [LogLine(300.0, "retried by admin alice (dashboard)")])
+    assert history.waited == 200.0  # from the retry at 300 to the start at 500, not from creation
+    assert [len(r.errors) for r in history.runs] == [1, 1] and history.current_run.retried_by == "admin alice (dashboard)"

@@ -26,9 +26,9 @@ RUN_TICKS = 20
 
 
 @pytest.fixture
-async def observer(backend_url: str) -> AsyncIterator[App]:
+async def observer(shared_backend_url: str) -> AsyncIterator[App]:
     """An App in the test process that reads what the scheduler processes did."""
-    app = App(backend_url)
+    app = App(shared_backend_url)
     yield app
     await app.aclose()
     app.close()
@@ -95,8 +95,8 @@ def assert_one_job_per_tick_without_gaps(job_ids: list[str]) -> None:
 
 
 async def test_three_schedulers_add_exactly_one_job_per_tick(
-        observer: App, backend_url: str, tmp_path: Path) -> None:
-    with schedulers(backend_url, tmp_path, 3, "--catch-up", "all"):
+        observer: App, shared_backend_url: str, tmp_path: Path) -> None:
+    with schedulers(shared_backend_url, tmp_path, 3, "--catch-up", "all"):
         await wait_for_ticks(observer, RUN_TICKS, f"{RUN_TICKS} ticks")
     job_ids = await scheduled_job_ids(observer)
     assert len(job_ids) >= RUN_TICKS
@@ -118,13 +118,13 @@ async def _quiet_moment(app: App) -> None:
 
 
 async def test_one_job_per_tick_survives_a_killed_and_a_frozen_scheduler(
-        observer: App, backend_url: str, tmp_path: Path) -> None:
+        observer: App, shared_backend_url: str, tmp_path: Path) -> None:
     phase = RUN_TICKS // 3
-    with schedulers(backend_url, tmp_path, 3, "--catch-up", "all") as (killed, frozen, steady):
+    with schedulers(shared_backend_url, tmp_path, 3, "--catch-up", "all") as (killed, frozen, steady):
         await wait_for_ticks(observer, phase, "ticks with three schedulers")
         await _quiet_moment(observer)
         killed.send_signal(signal.SIGKILL)
-        await freeze_pid(frozen.pid, "frozen scheduler", backend_url)
+        await freeze_pid(frozen.pid, "frozen scheduler", shared_backend_url)
         try:
             seen = await waiting_count(observer)
             await wait_for_ticks(observer, seen + phase, "ticks with one killed and one frozen")
@@ -142,9 +142,9 @@ async def test_one_job_per_tick_survives_a_killed_and_a_frozen_scheduler(
 
 
 async def test_a_scheduler_whose_clock_runs_ahead_fires_by_the_backends_clock(
-        observer: App, backend_url: str, tmp_path: Path) -> None:
+        observer: App, shared_backend_url: str, tmp_path: Path) -> None:
     backend = await observer.backend()
-    with schedulers(backend_url, tmp_path, 1, "--clock-offset", "120"):
+    with schedulers(shared_backend_url, tmp_path, 1, "--clock-offset", "120"):
         await wait_for_ticks(observer, 3, "ticks of the scheduler whose clock is 2 minutes ahead")
         ticks = [tick_of(job_id) for job_id in await scheduled_job_ids(observer)]
         now = datetime.fromtimestamp(await backend.now(), UTC)  # read after the jobs

@@ -14,9 +14,9 @@ from tests.faults.support import WorkerProcesses
 
 
 @pytest.fixture
-async def fapp(backend_url: str) -> AsyncIterator[App]:
+async def fapp(shared_backend_url: str) -> AsyncIterator[App]:
     """The test App (tests/apps.py) on the backend under test, as the test's producer/observer."""
-    app = build_app(backend_url)
+    app = build_app(shared_backend_url)
     yield app
     await app.aclose()
     app.close()
@@ -35,10 +35,10 @@ def release(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def workers(backend_url: str, tmp_path: Path) -> Iterator[WorkerProcesses]:
+def workers(shared_backend_url: str, tmp_path: Path) -> Iterator[WorkerProcesses]:
     """Starts named worker processes on the backend under test; kills the survivors at the end."""
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
-    wp = WorkerProcesses(backend_url, log_dir)
+    wp = WorkerProcesses(shared_backend_url, log_dir)
     yield wp
     wp.kill_all()

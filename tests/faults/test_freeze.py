@@ -15,13 +15,13 @@ LEASE = ["--lease", "1", "--concurrency", "1"]
 
 
 async def test_a_frozen_workers_late_completion_is_refused(
-        backend_url: str, fapp: App, workers: WorkerProcesses, ledger: str, release: Path) -> None:
+        shared_backend_url: str, fapp: App, workers: WorkerProcesses, ledger: str, release: Path) -> None:
     q = fapp.queue("q")
     a = workers.start("A", *LEASE)
     job = await q.aadd("record_wait", {"ledger": ledger, "release": str(release)}, max_stalled=1)
     await wait_until(lambda: has_event(ledger, job.id, "A", "start"), what="A started the job")
 
-    await freeze(a, backend_url)
+    await freeze(a, shared_backend_url)
     release.touch()  # from now on any run of the job can finish, A's included once it thaws
     b = workers.start("B", *LEASE)
     await wait_until(state_is(fapp, "q", job.id, "completed"), timeout=60, what="B completed the job")

@@ -26,7 +26,7 @@ async def loaded(pg_url: str) -> AsyncIterator[PostgresBackend]:
     for queue in ("q", "other"):
         for start in range(0, JOBS_PER_QUEUE, 5000):
             await backend.add_jobs(AddJobs(queue, [
-                NewJob(f"{queue}-{i}", "n", "{}", JobOptions(priority=i % 7), delay=3600 if i % 10 == 0 else 0)
+                NewJob(f"{queue}-{i}", "n", "{}", JobOptions(priority=1 + i % 7), delay=3600 if i % 10 == 0 else 0)
                 for i in range(start, start + 5000)]))
     done = await backend.claim_jobs(ClaimJobs("q", "w", 2000, 60))
     await backend.finish_jobs(FinishJobs("q", [

@@ -14,9 +14,10 @@ import os
 import signal
 import sys
 
-from hubjobs import App, Job, JobEvent
 from sequencehub.config import Settings
 from sequencehub.jobs import register_marketplace_jobs
+
+from hubjobs import App, Job, JobEvent
 
 QUEUE = "reports"
 

@@ -25,6 +25,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from hubjobs import App
+from hubjobs.backends.sqlite.memory import forget
 from sequencehub.config import Settings
 from sequencehub.db import open_database
 from sequencehub.jobs import MarketplaceJobs, register_marketplace_jobs
@@ -202,17 +203,21 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
 def make_marketplace(
     tmp_path: Path, *, settings: Settings | None = None, **kwargs: Any
 ) -> tuple[App, MarketplaceJobs]:
-    """A fresh App (SQLite engine) with the marketplace jobs registered, without schedules."""
+    """A fresh App with the marketplace jobs registered, without schedules. Its jobs live in
+    memory:// (the engine's test mode: no backend is the point of these tests); `close_app`
+    frees them."""
     settings = settings or settings_for(tmp_path)
-    app = App(f"sqlite:///{tmp_path / 'jobs.db'}")
+    app = App("memory://")
     db = open_database(settings.database_url)
     return app, register_marketplace_jobs(app, settings, db=db, schedules=False, **kwargs)
 
 
 async def close_app(app: App) -> None:
-    """Close the App's backend on this loop and its sync portal."""
+    """Close the App's backend on this loop and its sync portal (and free a memory:// store)."""
     await app.aclose()
     app.close()
+    if app.url.startswith("memory://"):
+        forget(app.url)
 
 
 def eml_files(folder: Path) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -52,6 +53,16 @@ def _check_summary_against_databases(workdir: Path, market_url: str | None = Non
         assert summary["payouts"] == query('SELECT count(*) FROM "Payout"')[0][0] > 0
         assert summary["dead_letters"] == query('SELECT count(*) FROM "DeadLetterJob"')[0][0] == 1
         assert summary["alerts_sent"] == 1
+        resend_ids = summary["resend_ids"]  # type: ignore[index]
+        assert len(resend_ids) == sent and all(i.startswith("re_demo_") for i in resend_ids)
+        assert sorted(r for (r,) in query("""SELECT "externalId" FROM "EmailLog" WHERE status = 'SENT'""")) \
+            == resend_ids
+        assert summary["stripe_event"] == "checkout.session.completed evt_demo_checkout: PROCESSED"
+        assert summary["stripe_order_status"] == "PAID"
+        assert query("""SELECT CAST(status AS TEXT) FROM "Order" WHERE "stripeSessionId" = 'cs_demo_1'""") == [
+            ("PAID",)]
+        engagement = summary["engagement"]  # type: ignore[index]
+        assert engagement["downloads"] > 0 and engagement["active buyers"] > 0
         [(expired,)] = query(f"""SELECT count(*) FROM "UploadSession" WHERE "expiresAt" < {now} """
                              """AND CAST(status AS TEXT) IN ('INITIATED', 'UPLOADING')""")
         assert expired == 0, "the cleanup removed expired upload sessions"
@@ -86,6 +97,23 @@ def test_demo_completes_and_its_summary_matches_the_databases(tmp_path: Path) ->
     assert created.returncode == 0, created.stderr
     store = TokenStore(workdir / "jobs.tokens.db")
     assert store.verify(demo_token) is not None and store.verify(created.stdout.split()[-1]) is not None
+    _check_hand_off(proc.stdout, tmp_path)
+
+
+def _check_hand_off(stdout: str, cwd: Path) -> None:
+    """The demo ends by saying its dashboard stopped, says NOT SCANNED once (a count), explains
+    the e-mail count, and its closing commands work as printed."""
+    assert "The dashboard stopped with the demo." in stdout
+    assert stdout.count("NOT SCANNED") == 1 and "upload(s) were NOT checked for malware" in stdout
+    assert "admin alert about dead letters" in stdout
+    tail = stdout.rsplit("Read the demo's jobs from the command line:", 1)[1]
+    commands = [line.strip() for line in tail.splitlines() if line.strip().startswith("hubjobs --url ")]
+    assert len(commands) == 3
+    for command in commands:
+        argv = shlex.split(command)
+        done = subprocess.run([sys.executable, "-m", "hubjobs.cli", *argv[1:]], cwd=cwd, text=True,
+                              capture_output=True, timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
 
 
 def test_demo_on_a_postgresql_database_made_by_prisma(tmp_path: Path) -> None:

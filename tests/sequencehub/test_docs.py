@@ -75,7 +75,9 @@ def test_registering_declares_queues_and_schedules(tmp_path: Path) -> None:
         ("webhook-retry", "process-stripe-event"),
         ("email", "send-email"),
         ("scheduled-jobs", "daily-cleanup"),
+        ("scheduled-jobs", "daily-analytics"),
         ("scheduled-jobs", "weekly-analytics"),
+        ("scheduled-jobs", "database-optimization"),
         ("scheduled-jobs", "monthly-payouts"),
         ("scheduled-jobs", "dead-letter-alert"),
     }
@@ -93,4 +95,9 @@ def test_registering_declares_queues_and_schedules(tmp_path: Path) -> None:
     payouts = app.schedules["monthly-payouts"]
     assert next_tick(payouts, datetime(2025, 3, 10, tzinfo=UTC)) == datetime(2025, 4, 1, 2, 0, tzinfo=UTC)
     assert app.queue("email").defaults.rate_limit is not None
+    assert app.schedules["daily-analytics"].cron == "0 1 * * *"  # daily, not only weekly
+    assert app.schedules["database-optimization"].cron == "0 5 * * 0"
+    scheduled = app.queue("scheduled-jobs")
+    assert scheduled.options_for("daily-analytics").priority == 7
+    assert scheduled.options_for("database-optimization").priority == 10
     app.close()

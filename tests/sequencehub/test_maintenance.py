@@ -133,6 +133,8 @@ async def test_daily_cleanup_deletes_exactly_what_is_due(tmp_path: Path) -> None
         "audit_entries_deleted": 3,
         "products_purged": 1,
         "product_files_purged": 3,
+        "creators_purged": 0,
+        "users_purged": 0,
         "storage_objects_deleted": 6,
         "storage_errors": [],
     }

@@ -9,9 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
-
-from hubjobs import JobState
 from sequencehub.models import AuditLog, OrderStatus
 from sequencehub.sample_data import add_creator, add_order, add_product
 from sequencehub.stripe_events import (
@@ -22,6 +19,9 @@ from sequencehub.stripe_events import (
     stripe_signature_header,
     verify_stripe_signature,
 )
+from sqlalchemy import select, text
+
+from hubjobs import JobState
 from tests.helpers import running_worker
 from tests.sequencehub.marketplace_support import close_app, make_marketplace, settings_for
 

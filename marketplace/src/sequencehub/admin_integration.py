@@ -37,6 +37,8 @@ from hubjobs.errors import InvalidJobState, JobNotFound, UnknownQueue
 
 from .audit import record_audit
 from .db import Database
+from .app_identity import AppJwtAuthenticator, AppJwtSettings
+from .config import Settings
 from .dead_letter import DeadLetterError, areplay_dead_letter, list_dead_letters, resolve_dead_letter
 from .models import AuditAction, DeadLetter, DeadLetterStatus
 
@@ -204,6 +206,15 @@ def audit_details(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def app_authenticators(settings: Settings) -> tuple[AppJwtAuthenticator, ...]:
+    """The Next.js app's JWT authenticator when SEQUENCEHUB_APP_JWT_AUDIENCE is set."""
+    if not settings.app_jwt_audience:
+        return ()
+    return (AppJwtAuthenticator(AppJwtSettings(
+        audience=settings.app_jwt_audience, secret=settings.app_jwt_secret, jwks=settings.app_jwks,
+        issuer=settings.app_jwt_issuer, role_claim=settings.app_jwt_role_claim)),)
+
+
 def marketplace_admin_settings(marketplace: Marketplace, **overrides: Any) -> AdminSettings:
     """AdminSettings for the marketplace's dashboard: dead letters from the ``DeadLetterJob`` table,
     every admin action written to ``AuditLog``, titled "SequenceHUB jobs".
@@ -219,6 +230,8 @@ def marketplace_admin_settings(marketplace: Marketplace, **overrides: Any) -> Ad
     fields: dict[str, Any] = {
         "title": DASHBOARD_TITLE,
         "dead_letters": SequenceHubDeadLetters(marketplace.app, db),
+        "seed_admin_only": True,
+        "bearer_authenticators": app_authenticators(marketplace.settings),
         **overrides,
         "audit_hooks": (AuditLogWriter(db), *extra_hooks),
     }

@@ -1,4 +1,4 @@
-"""``sequencehub``: the marketplace's own command line: ``demo``, ``run`` and ``inspect``."""
+"""``sequencehub``: the marketplace's own command line: ``demo``, ``run``, ``inspect`` and ``try``."""
 
 from __future__ import annotations
 
@@ -94,6 +94,37 @@ def demo(workdir: Path, keep_running: bool, no_dashboard: bool, port: int, timeo
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
+
+
+@main.group(name="try")
+def try_() -> None:
+    """Run a real job handler on local input with a throw-away database (the app's testJobHandler)."""
+
+
+@try_.command(name="process-file")
+@click.option("--file", "file", required=True, type=click.Path(path_type=Path),
+              help="The upload to process (.fseq, .eseq, .xsq, video, image).")
+@click.option("--tasks", default=None, metavar="T1,T2",
+              help="Tasks to run (default: virus-scan, metadata-extraction, thumbnail-generation, checksum).")
+@click.option("--data", "data_json", default=None, metavar="JSON",
+              help='Job data fields, e.g. the app\'s example {"fileId": "test-file-123", "storageKey": ...}.')
+def try_process_file_command(file: Path, tasks: str | None, data_json: str | None) -> None:
+    """Run process-file on FILE, printing progress and log lines; exit 1 if the job fails."""
+    from sequencehub.try_job import try_process_file
+
+    try:
+        data = json.loads(data_json) if data_json else None
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    if data is not None and not isinstance(data, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="--data")
+    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+    try:
+        run = try_process_file(file, task_list, data=data, out=click.echo)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not run.ok:
+        raise SystemExit(1)
 
 
 @main.command()

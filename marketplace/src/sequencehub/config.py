@@ -95,6 +95,17 @@ class Settings:
     SEQUENCEHUB_RESEND_API_KEY]."""
     resend_api_url: str = "https://api.resend.com"
     """Resend's API base [SEQUENCEHUB_RESEND_API_URL]."""
+    app_jwt_audience: str = ""
+    """The ``aud`` the Next.js app puts into the JWTs it sends us; set it (with a secret or JWKS)
+    to accept the app's admins [SEQUENCEHUB_APP_JWT_AUDIENCE]."""
+    app_jwt_secret: str = ""
+    """HS256 secret shared with the app [SEQUENCEHUB_APP_JWT_SECRET]."""
+    app_jwks: str = ""
+    """JWKS file path or URL for RS256/ES256 app tokens [SEQUENCEHUB_APP_JWKS]."""
+    app_jwt_issuer: str = ""
+    """Required ``iss`` of app tokens, if set [SEQUENCEHUB_APP_JWT_ISSUER]."""
+    app_jwt_role_claim: str = "role"
+    """The claim holding the app's role (ADMIN makes an admin) [SEQUENCEHUB_APP_JWT_ROLE_CLAIM]."""
     stripe_webhook_secret: str = ""
     """The Stripe endpoint's signing secret (``whsec_...``) that process-stripe-event verifies
     with [SEQUENCEHUB_STRIPE_WEBHOOK_SECRET]."""
@@ -265,6 +276,11 @@ _ENV_FIELDS: tuple[_EnvSpec, ...] = (
     _EnvSpec("alert_window", "ALERT_WINDOW", _parse_float),
     _EnvSpec("resend_api_key", "RESEND_API_KEY", _parse_str),
     _EnvSpec("resend_api_url", "RESEND_API_URL", _parse_str),
+    _EnvSpec("app_jwt_audience", "APP_JWT_AUDIENCE", _parse_str),
+    _EnvSpec("app_jwt_secret", "APP_JWT_SECRET", _parse_str),
+    _EnvSpec("app_jwks", "APP_JWKS", _parse_str),
+    _EnvSpec("app_jwt_issuer", "APP_JWT_ISSUER", _parse_str),
+    _EnvSpec("app_jwt_role_claim", "APP_JWT_ROLE_CLAIM", _parse_str),
     _EnvSpec("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET", _parse_str),
     _EnvSpec("stripe_tolerance", "STRIPE_TOLERANCE", _parse_float),
     _EnvSpec("dead_letter_reconcile_interval", "DEAD_LETTER_RECONCILE_INTERVAL", _parse_float),

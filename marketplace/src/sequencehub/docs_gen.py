@@ -307,6 +307,29 @@ APP_SECTIONS: list[str] = [
         "`attempt = n > 1` waits `calculateBackoff(n)` = 5 s × 5^(n−1), capped at 1 h."
     ),
     "",
+    "## How the Next.js app calls the jobs",
+    "",
+    (
+        "**Enqueue** from the app's API layer with `POST /api/queues/{queue}/jobs` and a JSON body "
+        "`{\"name\", \"data\", \"options\"?: {\"priority\", \"delay\", ...}}` (an `Idempotency-Key` "
+        "header becomes the job id) — e.g. "
+        "`{\"name\": \"process-file\", \"data\": {\"fileId\", \"storageKey\", \"priority\": 3}}` after "
+        "an upload, or `{\"name\": \"process-stripe-event\", \"data\": {\"storedEventId\"}}` after storing "
+        "a `\"StripeEvent\"` row. The schema of each job is checked on add (422 naming the field). When "
+        "the engine is the app's PostgreSQL database, Python producers can add inside their own "
+        "transaction (`connection=`)."
+    ),
+    "",
+    (
+        "**Authenticate** with `Authorization: Bearer <token>`: either a hubjobs token (`hubjobs tokens "
+        "create producer app`), or the app's own signed JWT: set `SEQUENCEHUB_APP_JWT_AUDIENCE` and "
+        "`SEQUENCEHUB_APP_JWT_SECRET` (HS256, shared with the app) or `SEQUENCEHUB_APP_JWKS` (a JWKS file "
+        "or URL; RS256/ES256), optionally `SEQUENCEHUB_APP_JWT_ISSUER`. `aud` and `exp` are required; a "
+        "token whose `role` claim is `ADMIN` is an admin; wrong audience, expired, another algorithm or "
+        "another role answer 401, and no log line holds the token. The seed's endpoints "
+        "(`GET /api/admin/jobs`, `POST /api/admin/jobs/retry`) answer 401 to anyone who is not an admin."
+    ),
+    "",
 ]
 """Hand-written sections about the app's database, audit words and priorities."""
 

@@ -26,6 +26,8 @@ from hubjobs import App, Backoff, Priority, Worker
 
 from . import priorities
 from .config import Settings
+from .daily_analytics import DailyAnalytics
+from .db_maintenance import DatabaseOptimization
 from .db import Database, open_database
 from .dead_letter import ALERT_JOB, AlertJob, DeadLetterAlerter, DeadLetterHook
 from .dead_letter_reconciler import DeadLetterReconciler
@@ -57,7 +59,9 @@ class ScheduleDef:
 
 SCHEDULES: tuple[ScheduleDef, ...] = (
     ScheduleDef("daily-cleanup", "daily-cleanup", "0 2 * * *", "every day at 02:00"),
+    ScheduleDef("daily-analytics", "daily-analytics", "0 1 * * *", "every day at 01:00"),
     ScheduleDef("weekly-analytics", "weekly-analytics", "0 3 * * 1", "Mondays at 03:00"),
+    ScheduleDef("database-optimization", "database-optimization", "0 5 * * 0", "Sundays at 05:00"),
     ScheduleDef("monthly-payouts", "monthly-payouts", "0 4 1 * *", "the 1st of each month at 04:00"),
 )
 
@@ -147,6 +151,12 @@ def register_marketplace_jobs(
     )
     app.job(SCHEDULED_QUEUE, "weekly-analytics", schema=ScheduledRun, priority=priorities.ANALYTICS)(
         WeeklyAnalytics(db, settings).handle
+    )
+    app.job(SCHEDULED_QUEUE, "daily-analytics", schema=ScheduledRun, priority=priorities.ANALYTICS)(
+        DailyAnalytics(db).handle
+    )
+    app.job(SCHEDULED_QUEUE, "database-optimization", schema=ScheduledRun, priority=priorities.MAINTENANCE)(
+        DatabaseOptimization(db).handle
     )
     app.job(SCHEDULED_QUEUE, "monthly-payouts", schema=PayoutRun, priority=int(Priority.NORMAL))(
         MonthlyPayouts(db, app.queue(EMAIL_QUEUE)).handle

@@ -6,8 +6,10 @@ One run, in one transaction:
   configured grace period);
 * deletes audit entries older than ``audit_retention_days`` (90) except the protected actions
   ORDER_CREATED, PAYMENT_RECEIVED and REFUND_INITIATED;
-* purges products and product files soft-deleted more than ``soft_delete_retention_days`` (30)
-  ago (a purged product takes its files with it; order items keep their title and price).
+* purges every soft-deleted model — users, creators, products and product files — deleted more
+  than ``soft_delete_retention_days`` (30) ago (a purged creator takes its products, a purged
+  product its files; order items keep their title and price; orders, downloads and creator
+  profiles of a purged user keep a NULL link).
 
 Then, when a file storage is given, the stored objects of deleted uploads and purged files are
 removed (after the commit, so a failed run never loses a file the database still points to).
@@ -25,7 +27,16 @@ from sqlalchemy import delete, or_, select
 from .config import Settings
 from .db import Database
 from .files.storage import FileStorage
-from .models import PROTECTED_AUDIT_ACTIONS, AuditLog, Product, ProductFile, UploadSession, UploadStatus
+from .models import (
+    PROTECTED_AUDIT_ACTIONS,
+    AuditLog,
+    Creator,
+    Product,
+    ProductFile,
+    UploadSession,
+    UploadStatus,
+    User,
+)
 
 log = logging.getLogger("sequencehub.maintenance")
 
@@ -40,6 +51,8 @@ class CleanupReport:
     audit_entries_deleted: int = 0
     products_purged: int = 0
     product_files_purged: int = 0
+    creators_purged: int = 0
+    users_purged: int = 0
     storage_objects_deleted: int = 0
     storage_errors: list[str] = field(default_factory=list)
 
@@ -71,9 +84,16 @@ def run_daily_cleanup(
             )
         )
 
-        purged_products = select(Product.id).where(
-            Product.deleted_at.is_not(None), Product.deleted_at < purge_cutoff
+        purged_creators = select(Creator.id).where(
+            Creator.deleted_at.is_not(None), Creator.deleted_at < purge_cutoff
         )
+        product_ids = list(session.scalars(select(Product.id).where(
+            or_(
+                (Product.deleted_at.is_not(None)) & (Product.deleted_at < purge_cutoff),
+                Product.creator_id.in_(purged_creators),  # a purged creator's products go too
+            )
+        )))
+        purged_products = product_ids
         doomed_files = or_(
             ProductFile.product_id.in_(purged_products),
             (ProductFile.deleted_at.is_not(None)) & (ProductFile.deleted_at < purge_cutoff),
@@ -92,7 +112,21 @@ def run_daily_cleanup(
         report.products_purged = _count(
             session.execute(
                 delete(Product)
-                .where(Product.deleted_at.is_not(None), Product.deleted_at < purge_cutoff)
+                .where(Product.id.in_(product_ids))
+                .execution_options(synchronize_session=False)
+            )
+        )
+        report.creators_purged = _count(
+            session.execute(
+                delete(Creator)
+                .where(Creator.deleted_at.is_not(None), Creator.deleted_at < purge_cutoff)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        report.users_purged = _count(  # their orders, downloads and creator profile keep a NULL link
+            session.execute(
+                delete(User)
+                .where(User.deleted_at.is_not(None), User.deleted_at < purge_cutoff)
                 .execution_options(synchronize_session=False)
             )
         )

@@ -53,11 +53,11 @@ class DailyCleanup:
 
     async def handle(self, job: Job) -> dict[str, Any]:
         """Delete expired unfinished upload sessions, audit entries older than 90 days (except
-        ORDER_CREATED, PAYMENT_RECEIVED, REFUND_INITIATED) and soft-deleted products and files
-        past their retention.
+        ORDER_CREATED, PAYMENT_RECEIVED, REFUND_INITIATED) and every soft-deleted model (users,
+        creators, products, files) past its retention.
 
-        Writes: deletes from "UploadSession", "AuditLog", "Product", "ProductFile" (and their stored
-        objects); the result and job log give each count.
+        Writes: deletes from "UploadSession", "AuditLog", "User", "Creator", "Product" and
+        "ProductFile" (and stored objects); the result and job log give each count.
         Failure: one transaction, so a failed try changes nothing; retried.
         """
         run = ScheduledRun.model_validate(job.data or {})
@@ -66,8 +66,9 @@ class DailyCleanup:
         )
         await job.alog(
             f"deleted {report.upload_sessions_deleted} expired upload sessions, "
-            f"{report.audit_entries_deleted} audit entries; purged {report.products_purged} "
-            f"products and {report.product_files_purged} files"
+            f"{report.audit_entries_deleted} audit entries; purged {report.users_purged} users, "
+            f"{report.creators_purged} creators, {report.products_purged} products and "
+            f"{report.product_files_purged} files"
         )
         return report.to_dict()
 

@@ -142,9 +142,13 @@ class Authenticator:
         header = request.headers.get("authorization")
         if header is not None:
             scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip() or len(token) > 512:
+            if scheme.lower() != "bearer" or not token.strip():
                 return None
-            info = await asyncio.to_thread(self.store.verify, token.strip())
+            info = None if len(token) > 512 else await asyncio.to_thread(self.store.verify, token.strip())
+            for authenticate in self.settings.bearer_authenticators if info is None else ():
+                info = await authenticate(token.strip())
+                if info is not None:
+                    break
             return None if info is None else Principal(info, "token")
         cookie = request.cookies.get(self.settings.cookie_name)
         if cookie:

@@ -62,7 +62,11 @@ def job_history(job: Job, logs: list[LogLine]) -> JobHistory:
         mark = marks[index - 1] if 0 < index <= len(marks) else None
         runs.append(Run(index + 1, errors, mark.line[len(RETRY_MARK):] if mark else ("an admin" if index else None),
                         mark.at if mark else None))
-    ready = max([job.created_ts, job.run_at_ts or 0.0] + [e.at for e in job.errors] + [m.at for m in marks])
-    waited = job.started_ts - ready if job.started_ts is not None and job.started_ts >= ready else None
+    waited = None
+    if job.started_ts is not None:  # since it was last made ready before its latest start
+        started = job.started_ts
+        ready = max([job.created_ts, job.run_at_ts or 0.0]
+                    + [t for t in [e.at for e in job.errors] + [m.at for m in marks] if t <= started])
+        waited = started - ready if started >= ready else None
     current = len(runs[-1].errors) + (0 if job.state.value == "failed" else 1)
     return JobHistory(runs, max(1, current), waited)

@@ -11,6 +11,7 @@ or job, 400 for a malformed body, 409 for a job that is not failed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from ..job import Job, JobState
 from .auth import Permission, Principal
+from .tokens import Role
 from .http import Problem, json_response, read_json_object
 from .state import AdminState
 
@@ -30,6 +32,27 @@ def recent_failure(job: Job) -> dict[str, Any]:
     ts = job.finished_ts if job.finished_ts is not None else job.created_ts
     return {"id": job.id, "queue": job.queue, "data": job.data, "error": job.failed_reason,
             "attempts": job.attempts_made, "timestamp": int(ts * 1000)}
+
+
+Handler = Callable[[Request, Principal], Awaitable[Response]]
+
+
+def _permission(state: AdminState, permission: Permission) -> Permission:
+    """With `seed_admin_only`, any signed-in caller reaches the handler, which answers 401 itself."""
+    return Permission.SIGNED_IN if state.settings.seed_admin_only else permission
+
+
+def _admin_only(state: AdminState, handler: Handler) -> Handler:
+    """`handler`, answering 401 to non-admins when the settings ask for it (as the app's own code)."""
+    if not state.settings.seed_admin_only:
+        return handler
+
+    async def guarded(request: Request, principal: Principal) -> Response:
+        if principal.role is not Role.ADMIN:
+            raise Problem(401, "admin access required", headers={"WWW-Authenticate": 'Bearer realm="hubjobs"'})
+        return await handler(request, principal)
+
+    return guarded
 
 
 def seed_routes(state: AdminState) -> list[Route]:
@@ -64,6 +87,8 @@ def seed_routes(state: AdminState) -> list[Route]:
         return json_response({"success": True, "jobId": job_id})
 
     return [
-        state.api_route("/admin/jobs", admin_jobs, methods=["GET"], permission=Permission.READ),
-        state.api_route("/admin/jobs/retry", retry, methods=["POST"], permission=Permission.ACT),
+        state.api_route("/admin/jobs", _admin_only(state, admin_jobs), methods=["GET"],
+                        permission=_permission(state, Permission.READ)),
+        state.api_route("/admin/jobs/retry", _admin_only(state, retry), methods=["POST"],
+                        permission=_permission(state, Permission.ACT)),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,8 +10,12 @@ from starlette.routing import BaseRoute
 
 from .audit import AuditHook
 from .dead_letters import DeadLetterProvider
+from .tokens import TokenInfo
 
 DEFAULT_MOUNT_PATH = "/admin/queues"
+
+BearerAuthenticator = Callable[[str], Awaitable["TokenInfo | None"]]
+"""``await authenticator(token)``: the caller's identity for a bearer token, or None."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,11 @@ class AdminSettings:
     """More Starlette routes served by the admin app (they secure themselves with `AdminState.auth`)."""
     nav_links: Sequence[NavLink] = field(default_factory=tuple)
     """Extra navigation links for pages served by `extra_routes`."""
+    bearer_authenticators: Sequence[BearerAuthenticator] = ()
+    """More ways to accept a bearer token (e.g. a host application's JWTs): each is awaited with
+    the token, in order, when it is not a hubjobs token, and returns the caller's TokenInfo or None."""
+    seed_admin_only: bool = False
+    """Answer 401 on the seed endpoints (`/api/admin/jobs...`) to every caller that is not an admin."""
 
     def __post_init__(self) -> None:
         if self.session_max_age <= 0:

@@ -104,9 +104,9 @@ def default_token_store_path(url: str) -> Path:
     if env:
         return Path(env)
     if url.lower().startswith("sqlite:"):
-        from ..backends.sqlite.connection import path_from_url
+        from ..backends.sqlite.connection import file_from_url
 
-        db = path_from_url(url)
+        db = file_from_url(url)
         return db.with_name(db.stem + ".tokens.db")
     return Path("hubjobs.tokens.db")
 

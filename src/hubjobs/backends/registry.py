@@ -27,12 +27,17 @@ def create_backend(url: str) -> Backend:
         from .sqlite import SQLiteBackend
 
         return SQLiteBackend(url)
+    if scheme == "memory":
+        from .sqlite.backend import MemoryBackend
+
+        return MemoryBackend(url)
     if scheme in REDIS_SCHEMES:
         return _load("hubjobs.backends.redis", "RedisBackend", url, "redis")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return _load("hubjobs.backends.postgres", "PostgresBackend", url, "postgres")
     raise ConfigurationError(
-        f"unsupported backend URL {url!r}: use sqlite:///path.db, redis://host:port/db or postgresql://..."
+        f"unsupported backend URL {url!r}: use sqlite:///path.db, redis://host:port/db, postgresql://... "
+        f"or memory://name (tests)"
     )
 
 

@@ -1,5 +1,6 @@
-"""A worker's events: to its in-process listeners, and buffered for the queue's cross-process
-event stream (which the event flusher publishes)."""
+"""A worker's events: to its in-process listeners (through the listener dispatch, off the hot
+path), and buffered for the queue's cross-process event stream (which the event flusher
+publishes)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ from typing import Any
 from ..backends.base import Backend, NewEvent, PublishEvents
 from ..events import EventEmitter, JobEvent
 from ..job import Job
+from .listener_dispatch import ListenerDispatch
+
+LOCAL_ONLY = frozenset({"result", "exception", "traceback"})
+"""Event data for local listeners only, never published to the cross-process stream."""
 
 
 class EventPublisher:
     """Hands events to local listeners and buffers them for the backend's event stream."""
 
-    def __init__(self, emitter: EventEmitter, *, publish: bool) -> None:
+    def __init__(self, emitter: EventEmitter, *, publish: bool, dispatch: ListenerDispatch | None = None) -> None:
         self.emitter = emitter
         self.publish_enabled = publish
+        self.dispatch = dispatch
+        """Where events for listeners go; without one they are called inline (tests)."""
         self._buffer: dict[str, list[NewEvent]] = {}
 
     def publish(self, queue: str, name: str, job_id: str | None, at: float, data: dict[str, Any],
@@ -25,7 +32,7 @@ class EventPublisher:
         if not self.publish_enabled or not queue or name == "error":
             return
         if data:
-            data = {k: v for k, v in data.items() if k != "result"}
+            data = {k: v for k, v in data.items() if k not in LOCAL_ONLY}
             if job is not None:
                 data.setdefault("name", job.name)
         elif job is not None:
@@ -33,10 +40,14 @@ class EventPublisher:
         self._buffer.setdefault(queue, []).append(NewEvent(name, job_id, at, data))
 
     async def emit(self, event: JobEvent) -> None:
-        """Publish the event and call its local listeners."""
+        """Publish the event and hand it to its local listeners (never waits for them when a
+        dispatch is set)."""
         self.publish(event.queue, event.name, event.job_id, event.at, event.data, event.job)
         if self.emitter.has_listeners(event.name):
-            await self.emitter.emit(event)
+            if self.dispatch is not None:
+                self.dispatch.submit(event)
+            else:
+                await self.emitter.emit(event)
 
     async def emit_started(self, job: Job) -> None:
         """The `active` event of a job; a JobEvent is made only for local listeners."""

@@ -17,18 +17,21 @@ from ..backends.base import ClaimedJob, JobOutcome
 from ..errors import JobCancelled, JobTimeoutError, RetryAfter, UnknownJobName, UnrecoverableError
 from ..events import JobEvent
 from ..job import Job
+from ..logs import JOB_LOGGER
 from ..middleware import chain
 from ..pacing import Pacer
 from ..payload import encode_value
 from ..process_pool import ChildProcessError_, ProcessPool
 from ..registry import HandlerSpec
 from .completer import Completer
+from .metrics import WorkerMetrics
 from .event_publisher import EventPublisher
 from .ports import HandlerRegistry
 from .reporter import Reporter
 from .slots import RunningJob, Slots
 
 log = logging.getLogger("hubjobs.worker")
+joblog = logging.getLogger(JOB_LOGGER)
 
 
 class Executor:
@@ -46,6 +49,8 @@ class Executor:
         self.threads = threads
         self.process_slots = process_slots
         self.procs: ProcessPool | None = None
+        self.metrics: WorkerMetrics | None = None
+        """Counts tries for Prometheus when the worker serves metrics."""
 
     def close(self) -> None:
         """Stop the process pool and the handler threads."""
@@ -101,6 +106,13 @@ class Executor:
 
     async def _execute(self, rj: RunningJob) -> None:
         job = rj.job
+        began = time.monotonic()
+        if joblog.isEnabledFor(logging.INFO):
+            joblog.info("job started: %s %s %s try %d", job.queue, job.name, job.id, job.attempts_made + 1,
+                        extra=_fields(job))
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.job_started(job)
         await self.events.emit_started(job)
         keep_done = job.options.remove_on_complete
         outcome: JobOutcome
@@ -109,7 +121,6 @@ class Executor:
             if rj.spec is None:
                 raise UnknownJobName(f"no handler for job {job.name!r} on queue {job.queue!r}; "
                                      "register it with @app.job")
-            began = time.monotonic()
             middlewares = self.registry.middlewares
             if middlewares:
                 result = await chain(middlewares, lambda _job: self._invoke(rj))(job)
@@ -142,6 +153,10 @@ class Executor:
         finally:
             self.slots.end(rj)
             self.start_held()
+        ran = time.monotonic() - began
+        _log_outcome(job, outcome, event, ran)
+        if metrics is not None:
+            metrics.job_ended(job, outcome.kind, ran)
         self.completer.add(job.queue, (outcome, rj, event))
 
     def failure(self, rj: RunningJob, exc: BaseException, trace: str, *,
@@ -160,11 +175,13 @@ class Executor:
                 delay = 0.0
             outcome = JobOutcome(job.id, rj.token, "retry", error=message, stacktrace=trace, retry_delay=delay)
             return outcome, JobEvent("retrying", job.queue, job.id, job,
-                                     {"error": message, "attempt": attempt, "delay": delay})
+                                     {"error": message, "attempt": attempt, "delay": delay,
+                                      **_exception_data(exc, trace)})
         job.failed_reason = message
         outcome = JobOutcome(job.id, rj.token, "failed", error=message, stacktrace=trace,
                              keep=job.options.remove_on_fail)
-        return outcome, JobEvent("failed", job.queue, job.id, job, {"error": message, "attempt": attempt})
+        return outcome, JobEvent("failed", job.queue, job.id, job,
+                                 {"error": message, "attempt": attempt, **_exception_data(exc, trace)})
 
     async def _invoke(self, rj: RunningJob) -> Any:
         spec = rj.spec
@@ -211,3 +228,39 @@ class Executor:
         payload = {"id": job.id, "name": job.name, "queue": job.queue, "data": job.data,
                    "attempts_made": job.attempts_made, "max_attempts": job.max_attempts}
         return await self.procs.run(spec.import_path, payload, timeout, on_message, rj.cancel_event)
+
+
+def _exception_data(exc: BaseException, trace: str) -> dict[str, Any]:
+    """What `failed` and `retrying` listeners get about the error: its type name, message,
+    formatted traceback and the exception itself (kept out of the cross-process stream)."""
+    if isinstance(exc, ChildProcessError_):  # the child's own exception type and message
+        kind, message = exc.type_name, str(exc).removeprefix(f"{exc.type_name}: ")
+    else:
+        kind, message = type(exc).__name__, str(exc)
+    return {"error_type": kind, "error_message": message, "traceback": trace, "exception": exc}
+
+
+def _fields(job: Job, duration: float | None = None, error_type: str | None = None,
+            retry_in: float | None = None) -> dict[str, Any]:
+    """The job line's fields (never the job's data)."""
+    return {"queue": job.queue, "job_name": job.name, "job_id": job.id, "try": job.attempts_made + 1,
+            "duration_s": None if duration is None else round(duration, 6), "error_type": error_type,
+            "retry_in_s": retry_in}
+
+
+def _log_outcome(job: Job, outcome: JobOutcome, event: JobEvent, duration: float) -> None:
+    """One line for how a try ended: success (INFO), retry (WARNING), final failure (ERROR)."""
+    kind = outcome.kind
+    if kind == "completed":
+        if joblog.isEnabledFor(logging.INFO):
+            joblog.info("job completed: %s %s %s try %d in %.3f s", job.queue, job.name, job.id,
+                        job.attempts_made + 1, duration, extra=_fields(job, duration))
+    elif kind == "retry":
+        error_type = event.data.get("error_type")
+        joblog.warning("job failed, will retry in %.1f s: %s %s %s try %d in %.3f s: %s", outcome.retry_delay,
+                       job.queue, job.name, job.id, job.attempts_made + 1, duration, error_type,
+                       extra=_fields(job, duration, error_type, outcome.retry_delay))
+    elif kind == "failed":
+        error_type = event.data.get("error_type")
+        joblog.error("job failed for good: %s %s %s try %d in %.3f s: %s", job.queue, job.name, job.id,
+                     job.attempts_made + 1, duration, error_type, extra=_fields(job, duration, error_type))

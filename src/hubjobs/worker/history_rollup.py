@@ -37,8 +37,10 @@ def ready_at(job: Job) -> float:
     """When the job last became ready to run: its creation, due time or latest failed try,
     whichever is latest (so a retried job's wait does not count the time it sat failed)."""
     latest = max(job.created_ts, job.run_at_ts or 0.0)
-    if job.errors:
-        latest = max(latest, job.errors[-1].at)
+    started = job.started_ts
+    for err in job.errors:  # failed tries before this run's start
+        if started is None or err.at <= started:
+            latest = max(latest, err.at)
     return latest
 
 

@@ -27,6 +27,8 @@ from .executor import Executor
 from .heartbeat import HeartbeatService, worker_info
 from .history_rollup import HistoryRollup
 from .lease_renewal import LeaseRenewal
+from .listener_dispatch import ListenerDispatch
+from .metrics import WorkerMetrics
 from .ports import WorkerHost
 from .producer import Producer
 from .reporter import Reporter
@@ -46,7 +48,8 @@ class Worker:
                  lease: float = 30.0, grace: float = 30.0, heartbeat: float | None = None,
                  stall_interval: float | None = None, process_slots: int | None = None,
                  install_signals: bool = True, worker_id: str | None = None, publish_events: bool = True,
-                 claim_ahead: bool = True) -> None:
+                 claim_ahead: bool = True, metrics_port: int | None = None,
+                 metrics_host: str = "127.0.0.1") -> None:
         if lease <= 0:
             raise ValueError(f"lease must be > 0 seconds, got {lease!r}")
         self.host = host
@@ -79,6 +82,13 @@ class Worker:
         self._limited = {q for q, d in defaults.items()
                          if d.global_concurrency is not None or d.rate_limit is not None}
         """Queues with a global concurrency or rate limit: never claimed ahead."""
+        if metrics_port is not None and (isinstance(metrics_port, bool) or not isinstance(metrics_port, int)
+                                         or not 0 <= metrics_port <= 65535):
+            raise ValueError(f"metrics_port must be a port number 0-65535, got {metrics_port!r}")
+        self.metrics_port = metrics_port
+        self.metrics_host = metrics_host
+        self.metrics_bound: int | None = None
+        """The port metrics are served on once running (useful with metrics_port=0)."""
         self._extra_services: list[PeriodicService] = []
 
     # ------------------------------------------------------------ public API
@@ -144,7 +154,8 @@ class Worker:
         if self._stop_requested.is_set():
             slots.stopping = True
         threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
-        events = EventPublisher(self.events, publish=self.publish)
+        dispatch = ListenerDispatch(self.events)
+        events = EventPublisher(self.events, publish=self.publish, dispatch=dispatch)
         history = HistoryRollup(backend)
         completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
@@ -159,6 +170,12 @@ class Worker:
             history, WorkerControl(backend, self.id, slots, self.stop), *self._extra_services]
         await self._configure_queues(backend)
         installed = self._install_signal_handlers(loop)
+        metrics = None
+        if self.metrics_port is not None:
+            metrics = WorkerMetrics(self.id, lambda: len(slots.running))
+            executor.metrics = metrics
+            self.metrics_bound = metrics.serve(self.metrics_port, self.metrics_host)
+        dispatch.start()
         for service in services:
             service.start()
         try:
@@ -169,6 +186,9 @@ class Worker:
             for service in services:
                 await service.stop()
             await events.flush(backend)
+            await dispatch.stop()
+            if metrics is not None:
+                metrics.close()
             try:
                 await backend.remove_worker(self.id)
             except Exception:

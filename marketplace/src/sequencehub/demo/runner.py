@@ -29,16 +29,21 @@ from ..config import Settings
 from ..email.sender import enqueue_email
 from ..models import AlertBatch, DeadLetter, Order
 from ..processing import FileProcessingSettings, aenqueue_file_processing
+from ..stripe_events import store_stripe_event, stripe_signature_header
 from ..webhooks import enqueue_webhook, record_webhook_event
 from .dashboard import RunningDashboard, start_dashboard
 from .receiver import FlakyReceiver
+from .resend_server import DEMO_API_KEY, LocalResend
 from .seeding import SeededDemo, seed_demo
+from .handoff import NotScannedCounter, email_explanation, jobs_url_of, next_steps, not_scanned_in, stderr_to
 from .summary import DemoSummary, collect_summary
 
 DEMO_FILES = ("jobs.db", "jobs.db-wal", "jobs.db-shm", "marketplace.db", "marketplace.db-wal", "marketplace.db-shm",
-              "tokens.db", "jobs.tokens.db", "jobs.tokens.db-wal", "jobs.tokens.db-shm", "summary.json")
+              "tokens.db", "jobs.tokens.db", "jobs.tokens.db-wal", "jobs.tokens.db-shm", "summary.json",
+              "worker-stderr.log")
 DEMO_DIRS = ("outbox", "storage")
 WEBHOOK_SECRET = "demo-webhook-secret"
+STRIPE_SECRET = "whsec_demo_endpoint_secret"
 
 
 @dataclass
@@ -73,6 +78,8 @@ class DemoRun:
     receiver_url: str
     dashboard: RunningDashboard | None = None
     tracked: list[tuple[str, str]] = field(default_factory=list)
+    resend: LocalResend | None = None
+    stripe_event_row: str = ""
 
 
 def prepare_workdir(workdir: Path) -> None:
@@ -84,10 +91,16 @@ def prepare_workdir(workdir: Path) -> None:
         shutil.rmtree(workdir / name, ignore_errors=True)
 
 
-def demo_settings(workdir: Path, database_url: str | None = None) -> tuple[Settings, FileProcessingSettings]:
-    """Marketplace settings pointing into the demo folder (and at `database_url` if given)."""
+def demo_settings(workdir: Path, database_url: str | None = None,
+                  resend_url: str | None = None) -> tuple[Settings, FileProcessingSettings]:
+    """Marketplace settings pointing into the demo folder (and at `database_url` if given); with
+    `resend_url`, email goes through the Resend transport to that (local) API."""
     root = workdir.resolve()
+    resend: dict[str, Any] = {} if resend_url is None else {
+        "email_transport": "resend", "resend_api_key": DEMO_API_KEY, "resend_api_url": resend_url}
     settings = Settings(
+        **resend,
+        stripe_webhook_secret=STRIPE_SECRET,
         database_url=database_url or f"sqlite:///{root / 'marketplace.db'}",
         outbox_dir=root / "outbox",
         webhook_secret=WEBHOOK_SECRET,
@@ -104,8 +117,9 @@ def demo_settings(workdir: Path, database_url: str | None = None) -> tuple[Setti
 async def start(options: DemoOptions, console: Console) -> DemoRun:
     """Seed, then start the receiver, workers, scheduler and dashboard."""
     prepare_workdir(options.workdir)
-    settings, files = demo_settings(options.workdir, options.database_url)
     root = options.workdir.resolve()
+    resend = LocalResend(root / "outbox")
+    settings, files = demo_settings(options.workdir, options.database_url, resend.start())
     marketplace = create_marketplace(settings, files, url=options.jobs_url or f"sqlite:///{root / 'jobs.db'}")
     console.print("[bold]1.[/] seeding a marketplace: creators, products, orders, uploads …")
     seeded = await asyncio.to_thread(seed_demo, marketplace.jobs.db, files.storage_root)
@@ -119,7 +133,8 @@ async def start(options: DemoOptions, console: Console) -> DemoRun:
     worker_task = asyncio.create_task(worker.arun())
     stop = asyncio.Event()
     scheduler_task = asyncio.create_task(run_scheduler(app, stop))
-    run = DemoRun(marketplace, seeded, receiver, worker, worker_task, stop, scheduler_task, webhook_id, receiver_url)
+    run = DemoRun(marketplace, seeded, receiver, worker, worker_task, stop, scheduler_task, webhook_id, receiver_url,
+                  resend=resend)
     if options.dashboard:
         try:
             # the store `hubjobs --url sqlite:///<workdir>/jobs.db tokens create` writes to, too
@@ -145,9 +160,23 @@ async def push_work(run: DemoRun, console: Console) -> None:
         run.tracked.append(("email", job.id))
     scheduled = app.queue("scheduled-jobs")
     last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    for name, data in (("daily-cleanup", {}), ("weekly-analytics", {}), ("monthly-payouts", {"period": last_month})):
+    run.stripe_event_row = await asyncio.to_thread(_stored_checkout_event, run)
+    job = await app.queue("webhook-retry").aadd("process-stripe-event", {"storedEventId": run.stripe_event_row})
+    run.tracked.append(("webhook-retry", job.id))
+    for name, data in (("daily-cleanup", {}), ("weekly-analytics", {}), ("daily-analytics", {}),
+                       ("monthly-payouts", {"period": last_month})):
         job = await scheduled.aadd(name, data, job_id=f"demo-{name}")
         run.tracked.append(("scheduled-jobs", job.id))
+
+
+def _stored_checkout_event(run: DemoRun) -> str:
+    """A signed checkout.session.completed for the seeded PENDING order, stored as the app would."""
+    order_id = run.seeded.sample.order_ids[-1]
+    body = json.dumps({"id": "evt_demo_checkout", "object": "event", "type": "checkout.session.completed",
+                       "data": {"object": {"id": "cs_demo_1", "object": "checkout.session", "payment_intent":
+                                           "pi_demo_1", "metadata": {"orderId": order_id},
+                                           "customer_details": {"name": "Demo Buyer"}}}}).encode()
+    return store_stripe_event(run.marketplace.jobs.db, body, stripe_signature_header(STRIPE_SECRET, body))
 
 
 async def _order_emails(run: DemoRun) -> list[Any]:
@@ -225,6 +254,7 @@ async def watch(run: DemoRun, options: DemoOptions, console: Console) -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the demo did not finish within {options.timeout:.0f} s")
             await asyncio.sleep(0.2)
+    console.line()  # the live table's last line ends here, not glued to what follows
 
 
 async def stop(run: DemoRun) -> None:
@@ -235,9 +265,12 @@ async def stop(run: DemoRun) -> None:
     if run.dashboard is not None:
         await run.dashboard.stop()
     run.receiver.stop()
+    if run.resend is not None:
+        run.resend.stop()
 
 
-def print_summary(summary: DemoSummary, run: DemoRun, console: Console) -> None:
+def print_summary(summary: DemoSummary, run: DemoRun, console: Console, options: DemoOptions,
+                  not_scanned: int = 0, captured: Path | None = None) -> None:
     """The closing table and where to look."""
     t = Table(title="SequenceHUB demo: what happened (read back from the databases)")
     t.add_column("what")
@@ -246,16 +279,31 @@ def print_summary(summary: DemoSummary, run: DemoRun, console: Console) -> None:
     t.add_row("webhook to local receiver",
               f"{summary.webhook_status} after {summary.webhook_attempts} tries "
               f"(X-Webhook-Retry {', '.join(summary.webhook_retry_headers)})")
-    t.add_row("emails", f"{summary.emails_sent} sent, {summary.outbox_files} .eml files in the outbox")
+    email_jobs = summary.jobs.get("email", {}).get("completed", 0)
+    t.add_row("emails", f"{email_explanation(summary.emails_sent, email_jobs, summary.alerts_sent)}; "
+                        f"{summary.outbox_files} .eml files in the outbox")
+    t.add_row("Resend ids (local Resend API)", ", ".join(summary.resend_ids[:4])
+              + (f" … ({len(summary.resend_ids)} in all)" if len(summary.resend_ids) > 4 else ""))
+    t.add_row("Stripe event", f"{summary.stripe_event} → order {summary.stripe_order_status}")
+    t.add_row("daily analytics", ", ".join(f"{k} {v}" for k, v in summary.engagement.items()))
     t.add_row("creator payouts", str(summary.payouts))
     t.add_row("upload sessions after cleanup", str(summary.upload_sessions_left))
     t.add_row("dead letters", f"{summary.dead_letters} (admin alerts sent: {summary.alerts_sent})")
     for name, counts in summary.jobs.items():
         t.add_row(f"queue {name}", f"{counts['completed']} completed, {counts['failed']} failed")
     console.print(t)
+    if not_scanned:
+        console.print(f"[yellow]virus scanner:[/] none configured, so {not_scanned} upload(s) were NOT checked for "
+                      "malware (recorded as NOT SCANNED, never as clean)")
+        if captured is not None:
+            console.print(f"worker processes' warnings: {captured}", markup=False, highlight=False)
     console.print(f"outbox folder: {summary.outbox_dir}")
-    if run.dashboard is not None:
+    if run.dashboard is not None and options.keep_running:
         console.print(f"dashboard: {run.dashboard.url}  (sign in with token: {run.dashboard.token})")
+    for line in next_steps(jobs_url_of(options.workdir, options.jobs_url),
+                           dashboard_url=run.dashboard.url if run.dashboard else None,
+                           kept_running=options.keep_running, workdir=options.workdir):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 async def run_demo(options: DemoOptions, console: Console | None = None) -> DemoSummary:
@@ -263,19 +311,24 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
     console = console or Console()
     logging.basicConfig(level=logging.WARNING, format="%(message)s", force=True,
                         handlers=[RichHandler(console=console, show_path=False, show_time=False)])
+    not_scanned = NotScannedCounter()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(not_scanned)
     run = await start(options, console)
     try:
         if run.dashboard is not None:
             console.print(f"    dashboard: [link]{run.dashboard.url}[/]  token: {run.dashboard.token}")
-        await push_work(run, console)
-        console.print("[bold]3.[/] workers, scheduler and dashboard running; waiting for the work to settle …")
-        await watch(run, options, console)
+        captured = options.workdir / "worker-stderr.log"
+        with stderr_to(captured):  # worker processes' warnings go to the file, not across the table
+            await push_work(run, console)
+            console.print("[bold]3.[/] workers, scheduler and dashboard running; waiting for the work to settle …")
+            await watch(run, options, console)
         summary = await collect_summary(run.marketplace.app, run.marketplace.jobs.db,
                                         run.marketplace.settings.outbox_dir, run.webhook_id,
                                         [c.retry_header or "" for c in run.receiver.calls])
         summary.dashboard_url = run.dashboard.url if run.dashboard else None
         (options.workdir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
-        print_summary(summary, run, console)
+        print_summary(summary, run, console, options, not_scanned.count + not_scanned_in(captured), captured)
         if options.keep_running:
             await _wait_for_ctrl_c(console)
         return summary

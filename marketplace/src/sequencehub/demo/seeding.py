@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ..db import Database
-from ..models import Product, ProductFile
+from ..models import Download, Order, Product, ProductFile
 from ..sample_data import SampleMarketplace, add_product_file, seed_sample_marketplace
 from .uploads import write_corrupt_sequence, write_preview_video, write_sequence, write_xsq
 
@@ -29,6 +30,11 @@ class SeededDemo:
 def seed_demo(db: Database, storage_root: Path) -> SeededDemo:
     """Sample creators, products, orders and uploads, with real files in `storage_root`."""
     seeded = SeededDemo(seed_sample_marketplace(db))
+    yesterday = datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(12), tzinfo=UTC)
+    with db.session() as s:
+        for order in s.scalars(select(Order).where(Order.paid_at.is_not(None)).limit(3)):
+            for item in order.items:  # buyers downloading what they bought (the engagement analytics)
+                s.add(Download(order_id=order.id, product_id=item.product_id, created_at=yesterday))
     with db.session() as s:
         first = s.scalars(select(Product).where(Product.deleted_at.is_(None)).order_by(Product.created_at)).first()
         assert first is not None, "the sample marketplace has products"

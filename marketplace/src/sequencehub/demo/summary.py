@@ -12,7 +12,19 @@ from sqlalchemy import func, select
 from hubjobs import App
 
 from ..db import Database
-from ..models import AlertBatch, DeadLetter, EmailLog, Payout, ProductFile, UploadSession, WebhookLog
+from ..models import (
+    AlertBatch,
+    DailySales,
+    DeadLetter,
+    EmailLog,
+    Order,
+    Payout,
+    ProductFile,
+    StripeEvent,
+    UploadSession,
+    UserEngagement,
+    WebhookLog,
+)
 
 
 @dataclass
@@ -30,6 +42,12 @@ class DemoSummary:
     upload_sessions_left: int = 0
     dead_letters: int = 0
     alerts_sent: int = 0
+    resend_ids: list[str] = field(default_factory=list)
+    """Provider ids of the sent emails ("EmailLog"."externalId"), from the local Resend API."""
+    stripe_event: str = ""
+    stripe_order_status: str = ""
+    engagement: dict[str, Any] = field(default_factory=dict)
+    """The daily analytics of yesterday ("DailySales" + "UserEngagement")."""
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)
     dashboard_url: str | None = None
     outbox_dir: str = ""
@@ -58,6 +76,20 @@ async def collect_summary(app: App, db: Database, outbox: Path, webhook_id: str,
         summary.dead_letters = s.scalar(select(func.count()).select_from(DeadLetter)) or 0
         summary.alerts_sent = s.scalar(select(func.count()).select_from(AlertBatch)
                                        .where(AlertBatch.status == "SENT")) or 0
+        summary.resend_ids = sorted(i for i in s.scalars(select(EmailLog.provider_id)
+                                                         .where(EmailLog.status == "SENT")) if i)
+        event = s.scalars(select(StripeEvent).order_by(StripeEvent.received_at.desc())).first()
+        if event is not None:
+            summary.stripe_event = f"{event.type} {event.event_id}: {event.status}"
+            order = s.scalars(select(Order).where(Order.stripe_session_id.is_not(None))).first()
+            summary.stripe_order_status = str(order.status) if order is not None else "not paid"
+        engagement = s.scalars(select(UserEngagement).order_by(UserEngagement.day.desc())).first()
+        sales = s.get(DailySales, engagement.day) if engagement is not None else None
+        if engagement is not None:
+            summary.engagement = {"day": engagement.day.isoformat(), "orders": sales.order_count if sales else 0,
+                                  "downloads": engagement.downloads, "active buyers": engagement.active_buyers,
+                                  "repeat purchases": engagement.repeat_purchases,
+                                  "new buyers": engagement.new_buyers}
     summary.webhook_retry_headers = list(retry_headers)
     summary.outbox_files = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
     for name in sorted(app.queues):

@@ -84,6 +84,23 @@
     return new Date(ts * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
   }
 
+  function showProgress(value) {  // a bar and its number, as the page renders them
+    var cell = document.getElementById("job-progress");
+    if (!cell) { return; }
+    var bar = cell.querySelector("progress");
+    if (!bar) {
+      cell.textContent = "";
+      bar = document.createElement("progress");
+      bar.max = 100;
+      bar.setAttribute("aria-label", "Progress");
+      cell.appendChild(bar);
+      cell.appendChild(document.createTextNode(""));
+    }
+    bar.value = value;
+    bar.textContent = value + "%";
+    cell.lastChild.textContent = " " + value + "%";
+  }
+
   function refreshJob() {
     var queue = body.dataset.queue, id = body.dataset.jobId;
     if (!queue || !id) { return; }
@@ -95,7 +112,7 @@
       setText("job-attempts", job.attempts_made + " of " + job.max_attempts);
       setText("job-started", fmtTime(job.started_at));
       setText("job-finished", fmtTime(job.finished_at));
-      if (typeof job.progress === "number") { setText("job-progress", job.progress + "%"); }
+      if (typeof job.progress === "number") { showProgress(job.progress); }
       var reason = document.getElementById("job-failed-reason");
       if (reason) {
         reason.textContent = job.failed_reason || "";
@@ -206,6 +223,15 @@
           if (fresh && charts) { charts.replaceWith(fresh); charts = fresh; showLatest(); }
         }).catch(function () {});
     }, CHART_REFRESH_MS);
+  }
+
+  // While a job runs, its log and progress are re-read every LOG_POLL_MS (log lines publish no event).
+  var LOG_POLL_MS = 2000;
+  if (page === "job") {
+    setInterval(function () {
+      var section = document.getElementById("job");
+      if (!document.hidden && section && section.getAttribute("data-job-state") === "active") { refreshJob(); }
+    }, LOG_POLL_MS);
   }
 
   var handlers = null;

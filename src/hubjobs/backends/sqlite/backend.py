@@ -15,10 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
-from pathlib import Path
+from dataclasses import asdict, replace
 from typing import Any, TypeVar
 
+from ... import clock
 from ...job import Job
 from ..base import (
     AddedJob,
@@ -65,7 +65,7 @@ from ..base import (
 from ..history_rows import check_read, history_from_rows, read_params, record_rows
 from ..job_rows import CorruptJobRow
 from ..sql_files import SqlFile
-from .connection import connect, path_from_url, read, write_transaction
+from .connection import Location, connect, path_from_url, read, write_transaction
 from .migrations import migrate
 from .operations import SQLiteOperations
 from .rows import row_to_job
@@ -89,7 +89,7 @@ class SQLiteBackend(Backend):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path: Path = path_from_url(url)
+        self.path: Location = path_from_url(url)
         self._ops = SQLiteOperations()
         self._sql: dict[str, SqlFile] = self._ops.sql
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubjobs-sqlite")
@@ -142,7 +142,7 @@ class SQLiteBackend(Backend):
 
     async def now(self) -> float:
         """This process's clock (SQLite has no server)."""
-        return time.time()
+        return clock.now()
 
     def sync_twin(self) -> SyncBackend:
         """The sync twin: the same operations on connections of the calling threads."""
@@ -217,7 +217,7 @@ class SQLiteBackend(Backend):
         """Promote due delayed jobs and claim runnable ones in one write transaction."""
         if req.limit <= 0:
             return []
-        return await self._write(lambda c: self._claim(c, req, time.time()))
+        return await self._write(lambda c: self._claim(c, req, clock.now()))
 
     # ------------------------------------------------------------ finishing
 
@@ -265,7 +265,7 @@ class SQLiteBackend(Backend):
                           {"queue": queue, "state": o.kind, "keep": o.keep.count})
 
     def _finish(self, c: sqlite3.Connection, req: FinishJobs) -> FinishResult:
-        now = time.time()
+        now = clock.now()
         applied: list[str] = []
         refused: list[str] = []
         done: list[JobOutcome] = []
@@ -286,7 +286,7 @@ class SQLiteBackend(Backend):
     async def extend_leases(self, req: ExtendLeases) -> LeaseStatus:
         """Renew leases whose token still holds."""
         def run(c: sqlite3.Connection) -> LeaseStatus:
-            expires = time.time() + req.lease_seconds
+            expires = clock.now() + req.lease_seconds
             lost: list[str] = []
             cancel: list[str] = []
             for lease in req.leases:
@@ -306,7 +306,7 @@ class SQLiteBackend(Backend):
     async def recover_stalled(self, req: RecoverStalled) -> RecoveredJobs:
         """Requeue or fail active jobs whose lease has expired."""
         def run(c: sqlite3.Connection) -> RecoveredJobs:
-            params = {"queue": req.queue, "now": time.time(), "limit": req.limit}
+            params = {"queue": req.queue, "now": clock.now(), "limit": req.limit}
             failed = [r[0] for r in c.execute(self._q("recover_stalled", "fail_over_limit"), params)]
             requeued = [r[0] for r in c.execute(self._q("recover_stalled", "requeue"), params)]
             return RecoveredJobs(requeued, failed)
@@ -325,7 +325,7 @@ class SQLiteBackend(Backend):
     async def append_log(self, req: AppendLog) -> None:
         """Append a log line and trim old ones."""
         def run(c: sqlite3.Connection) -> None:
-            params = {"queue": req.queue, "id": req.job_id, "at": time.time(), "line": req.line,
+            params = {"queue": req.queue, "id": req.job_id, "at": clock.now(), "line": req.line,
                       "max_lines": req.max_lines}
             c.execute(self._q("append_log", "insert"), params)
             c.execute(self._q("append_log", "trim"), params)
@@ -438,8 +438,8 @@ class SQLiteBackend(Backend):
         def run(c: sqlite3.Connection) -> None:
             c.execute(self._q("workers", "upsert"), {
                 "id": req.info.worker_id, "info": json.dumps(asdict(req.info)),
-                "expires": time.time() + req.ttl})
-            c.execute(self._q("workers", "prune"), {"now": time.time()})
+                "expires": clock.now() + req.ttl})
+            c.execute(self._q("workers", "prune"), {"now": clock.now()})
 
         await self._write(run)
 
@@ -450,7 +450,7 @@ class SQLiteBackend(Backend):
     async def list_workers(self) -> list[WorkerInfo]:
         """Workers with a live heartbeat."""
         return await self._run(lambda c: [WorkerInfo(**json.loads(r[0])) for r in c.execute(
-            self._q("workers", "list"), {"now": time.time()})])
+            self._q("workers", "list"), {"now": clock.now()})])
 
     # ------------------------------------------------------------ events
 
@@ -512,7 +512,7 @@ class SQLiteBackend(Backend):
 
     async def record_history(self, req: RecordHistory) -> None:
         """Add minute counts and duration buckets in one transaction; prune old rows."""
-        rows = record_rows(req, time.time())
+        rows = record_rows(req, clock.now())
         if not rows.prunes:
             return
 
@@ -536,3 +536,8 @@ class SQLiteBackend(Backend):
 
         return await self._read(run)
 
+
+class MemoryBackend(SQLiteBackend):
+    """`memory://name`: the SQLite backend on an in-memory database of this process (tests)."""
+
+    capabilities = replace(SQLiteBackend.capabilities, multi_process=False)

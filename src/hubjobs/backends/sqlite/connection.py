@@ -10,6 +10,8 @@ from typing import TypeVar
 from urllib.parse import unquote
 
 from ...errors import BackendUnavailable, ConfigurationError
+from .memory import PREFIX as MEMORY_PREFIX
+from .memory import MemoryDatabase, memory_database
 
 T = TypeVar("T")
 
@@ -17,8 +19,15 @@ BUSY_TIMEOUT_MS = 30_000
 LOCKED_RETRIES = 20
 
 
-def path_from_url(url: str) -> Path:
-    """`sqlite:///relative.db` or `sqlite:////absolute.db` -> a filesystem path."""
+Location = Path | MemoryDatabase
+"""Where a SQLite backend's database is: a file, or an in-memory database of this process."""
+
+
+def path_from_url(url: str) -> Location:
+    """`sqlite:///relative.db` or `sqlite:////absolute.db` -> a filesystem path; `memory://name` ->
+    the in-memory database `name`."""
+    if url.startswith(MEMORY_PREFIX):
+        return memory_database(url)
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         raise ConfigurationError(f"SQLite URL must look like sqlite:///path/to/file.db, got {url!r}")
@@ -27,6 +36,14 @@ def path_from_url(url: str) -> Path:
         raise ConfigurationError(
             "SQLite needs a file path (several connections share it), e.g. sqlite:///./hubjobs.db")
     return Path(raw)
+
+
+def file_from_url(url: str) -> Path:
+    """The database file of a `sqlite:///` URL."""
+    location = path_from_url(url)
+    if not isinstance(location, Path):
+        raise ConfigurationError(f"{url!r} is an in-memory database, not a file")
+    return location
 
 
 class UndecodableText(str):
@@ -43,8 +60,10 @@ def decode_text(raw: bytes) -> str:
         return UndecodableText(raw.decode("utf-8", "replace"))
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Location) -> sqlite3.Connection:
     """A connection in autocommit mode with WAL, a busy timeout and rows by column name."""
+    if isinstance(path, MemoryDatabase):
+        return _connect_memory(path)
     try:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +78,19 @@ def connect(path: Path) -> sqlite3.Connection:
     if mode.lower() != "wal":
         raise BackendUnavailable(f"SQLite database {str(path)!r} could not switch to WAL mode (got {mode})")
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _connect_memory(db: MemoryDatabase) -> sqlite3.Connection:
+    """A connection to an in-memory database: the same settings but WAL (memdb journals in memory;
+    writers still lock each other out and wait through the busy timeout)."""
+    db.keep()
+    conn = sqlite3.connect(db.uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.text_factory = decode_text
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 

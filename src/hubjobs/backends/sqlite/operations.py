@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from typing import Any
 
+from ... import clock
 from ...job import Job, JobState
 from ..base import (
     AddedJob,
@@ -47,7 +47,7 @@ class SQLiteOperations:
 
     def add_jobs(self, c: sqlite3.Connection, req: AddJobs) -> list[AddedJob]:
         """Insert jobs; an existing id is reported with its state."""
-        now = time.time()
+        now = clock.now()
         insert = self.q("add_jobs", "insert")
         existing = self.q("add_jobs", "existing_state")
         out: list[AddedJob] = []
@@ -146,7 +146,7 @@ class SQLiteOperations:
 
     def retry_failed(self, c: sqlite3.Connection, req: RetryFailed) -> list[str]:
         """Failed -> waiting with attempts reset."""
-        now = time.time()
+        now = clock.now()
         if req.job_ids is None:
             return [r[0] for r in c.execute(self.q("admin_jobs", "retry_all"),
                                             {"queue": req.queue, "now": now, "limit": req.limit})]
@@ -157,7 +157,7 @@ class SQLiteOperations:
         return out
 
     def _per_id(self, c: sqlite3.Connection, req: JobIds, stmt: str) -> list[str]:
-        now = time.time()
+        now = clock.now()
         out: list[str] = []
         for job_id in req.job_ids:
             out += [r[0] for r in c.execute(self.q("admin_jobs", stmt),
@@ -180,7 +180,7 @@ class SQLiteOperations:
         """Delete old jobs of one state."""
         name = "clean_finished" if req.state in FINISHED_STATES else "clean_unfinished"
         cur = c.execute(self.q("admin_jobs", name), {
-            "queue": req.queue, "state": req.state.value, "before": time.time() - req.older_than,
+            "queue": req.queue, "state": req.state.value, "before": clock.now() - req.older_than,
             "limit": req.limit})
         return cur.rowcount
 

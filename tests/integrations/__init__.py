@@ -1,0 +1,1 @@
+"""Framework integrations, each tested against a real app of its framework."""
