@@ -7,6 +7,8 @@ from typing import Any
 
 CEILING = "sqlite3 loop (ceiling)"
 """The raw SQLite row: not a peer, the target's reference."""
+SQLITE_TARGET = 0.9
+"""hubjobs on SQLite end-to-end against the raw loop: the issue's target."""
 NUMBERS = ("steady_per_s", "with_startup_per_s", "pickup_p50_ms", "pickup_p99_ms", "counter_per_job",
            "cpu_us_per_job", "rss_mb", "adds_per_s", "counter_per_add")
 
@@ -83,6 +85,9 @@ def trailing(payload: dict[str, Any]) -> list[str]:
         if row["ratio"] is not None and row["ratio"] < 1:
             out.append(f"{row['cell']}: {row['ratio']:.2f}× {row['best_peer']} ({_f(row['hubjobs'])} against "
                        f"{_f(row['best_peer_per_s'])} jobs/s)")
+        if row.get("of_ceiling") is not None and row["of_ceiling"] < SQLITE_TARGET:
+            out.append(f"{row['cell']}: {row['of_ceiling']:.0%} of the raw sqlite3 ceiling (target "
+                       f"{SQLITE_TARGET:.0%})")
         if row["hubjobs_p99"] is not None and row["best_p99"] is not None and row["hubjobs_p99"] > row["best_p99"]:
             out.append(f"{row['cell']}: p99 pickup {row['hubjobs_p99']:.2f} ms against {row['best_p99_peer']}'s "
                        f"{row['best_p99']:.2f} ms")
