@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import ConfigurationError, InvalidJobData, InvalidJobOptions, UnknownJobName
+from ..meta import MAX_META_ENTRIES
 from ..queue import Queue
 from .auth import Permission, Principal
 from .http import Problem, json_response, read_json
@@ -109,6 +110,20 @@ def require_json(request: Request) -> None:
                       field="Content-Type")
 
 
+def _continue_trace(request: Request, options: dict[str, Any]) -> None:
+    """Carry an incoming W3C trace context (`traceparent` / `tracestate` headers) into the job's
+    meta unless the body sets it, so tracing middleware continues the caller's trace."""
+    carried = {k: v.strip() for k in ("traceparent", "tracestate")
+               if (v := request.headers.get(k)) is not None and 0 < len(v.strip()) <= 512}
+    if not carried:
+        return
+    meta = dict(options.get("meta") or {})
+    if "traceparent" in meta or len(meta) + len(carried) > MAX_META_ENTRIES:
+        return
+    meta.update(carried)
+    options["meta"] = meta
+
+
 def enqueue_route(state: AdminState) -> Route:
     """`POST /queues/{queue}/jobs`, relative to the API mount."""
 
@@ -132,6 +147,7 @@ def enqueue_route(state: AdminState) -> Route:
                 raise Problem(400, problem.message, field="body") from None
             raise
         name, data, options = validate(queue, body, key)
+        _continue_trace(request, options)
         job_id = options.get("job_id")
         existing = await queue.aget(job_id) if isinstance(job_id, str) else None
         created = existing is None
