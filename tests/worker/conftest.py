@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,5 +61,5 @@ def build_executor(parts: Parts, *, concurrency: int = 4) -> tuple[Executor, Pac
     pacer = Pacer(concurrency)
     executor = Executor(parts.slots, parts.app, parts.completer, parts.events,
                         Reporter(parts.backend, parts.slots, parts.events, loop), pacer,
-                        ThreadPoolExecutor(max_workers=concurrency), 1)
+                        concurrency, 1)
     return executor, pacer

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextvars
 import logging
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..backends.base import ClaimedJob, JobOutcome
@@ -29,6 +27,7 @@ from .event_publisher import EventPublisher
 from .ports import HandlerRegistry
 from .reporter import Reporter
 from .slots import RunningJob, Slots
+from .sync_runner import SyncRunner
 
 log = logging.getLogger("hubjobs.worker")
 joblog = logging.getLogger(JOB_LOGGER)
@@ -39,7 +38,7 @@ class Executor:
     handlers in a lazily started process pool of `process_slots`."""
 
     def __init__(self, slots: Slots, registry: HandlerRegistry, completer: Completer, events: EventPublisher,
-                 reporter: Reporter, pacer: Pacer, threads: ThreadPoolExecutor, process_slots: int) -> None:
+                 reporter: Reporter, pacer: Pacer, threads: int, process_slots: int) -> None:
         self.slots = slots
         self.registry = registry
         self.completer = completer
@@ -47,6 +46,8 @@ class Executor:
         self.reporter = reporter
         self.pacer = pacer
         self.threads = threads
+        """How many threads run sync handlers (started with the first one)."""
+        self.sync_runner: SyncRunner | None = None
         self.process_slots = process_slots
         self.procs: ProcessPool | None = None
         self.metrics: WorkerMetrics | None = None
@@ -56,7 +57,8 @@ class Executor:
         """Stop the process pool and the handler threads."""
         if self.procs is not None:
             self.procs.close()
-        self.threads.shutdown(wait=False, cancel_futures=True)
+        if self.sync_runner is not None:
+            self.sync_runner.close()
 
     # ------------------------------------------------------------ starting
 
@@ -204,9 +206,10 @@ class Executor:
                     return await spec.fn(job)
             except TimeoutError:
                 raise JobTimeoutError(f"job timed out after {timeout:g} s; the handler was cancelled") from None
-        loop = asyncio.get_running_loop()
-        ctx = contextvars.copy_context()
-        fut = loop.run_in_executor(self.threads, ctx.run, spec.fn, job)
+        runner = self.sync_runner
+        if runner is None:
+            runner = self.sync_runner = SyncRunner(asyncio.get_running_loop(), self.threads)
+        fut = runner.run(spec.fn, job)
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:

@@ -13,7 +13,6 @@ import time
 import uuid
 from dataclasses import replace
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from ..backends.base import Backend, ConfigureQueue, JobOutcome, WorkerInfo
 from ..events import EventEmitter, JobEvent, Listener
@@ -153,14 +152,13 @@ class Worker:
         slots = self._slots
         if self._stop_requested.is_set():
             slots.stopping = True
-        threads = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="hubjobs-handler")
         dispatch = ListenerDispatch(self.events)
         events = EventPublisher(self.events, publish=self.publish, dispatch=dispatch)
         history = HistoryRollup(backend)
         completer = Completer(slots, events, self._tally, history)
         pacer = Pacer(self.concurrency, claim_ahead=self.claim_ahead)
         executor = Executor(slots, self.host, completer, events, Reporter(backend, slots, events, loop), pacer,
-                            threads, self.process_slots)
+                            self.concurrency, self.process_slots)
         producer = Producer(backend, self.queues, self.id, self.lease, slots, completer, executor, events,
                             pacer, self.host, self._limited)
         stall = StallRescue(backend, self.queues, events, slots, self.stall_interval)
