@@ -34,7 +34,7 @@ def _declared() -> Declared:
     tables: dict[str, dict[str, tuple[str, bool]]] = {}
     indexes: dict[str, tuple[str, str]] = {}
     text = "\n".join(m.sql + ";" for m in migration_files())  # the loader drops the last ";"
-    for name, body in re.findall(r"CREATE TABLE (\w+) \((.*?)\n\);", text, re.DOTALL):
+    for name, body in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+) \((.*?)\n\);", text, re.DOTALL):
         columns: dict[str, tuple[str, bool]] = {}
         primary: set[str] = set()
         for line in body.strip().splitlines():
@@ -53,7 +53,7 @@ def _declared() -> Declared:
         for c in primary:
             columns[c] = (columns[c][0], False)
         tables[name] = columns
-    for name, table, rest in re.findall(r"CREATE INDEX (\w+) ON (\w+) (\(.*?\)(?: WHERE [^;]*)?);", text):
+    for name, table, rest in re.findall(r"CREATE INDEX (?:IF NOT EXISTS )?(\w+) ON (\w+) (\(.*?\)(?: WHERE [^;]*)?);", text):
         indexes[name] = (table, rest)
     return Declared(tables, indexes)
 
