@@ -91,6 +91,33 @@ async def test_job_meta_is_shown_in_the_api_and_the_job_page(client: httpx.Async
     assert "tenant" in page and "acme" in page and XSS not in page
 
 
+async def test_meta_round_trip_through_tries_an_admin_retry_and_the_api(client: httpx.AsyncClient, tokens: Tokens,
+                                                                          jobs_app: App) -> None:
+    """Meta set at add is what the handler sees on every try, survives the final failure and an
+    admin's retry from the API, and is what the API and the job page show afterwards."""
+    seen: list[dict[str, str]] = []
+
+    @jobs_app.job("meta-q", "flaky", attempts=2)
+    async def flaky(job: Any) -> str:
+        seen.append(dict(job.meta))
+        if len(seen) < 3:
+            raise RuntimeError(f"try {len(seen)} fails")
+        return "ok"
+
+    meta = {"tenant": "acme", "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    await jobs_app.queue("meta-q").aadd("flaky", {}, job_id="mr", meta=meta)
+    await run_burst(jobs_app, ["meta-q"])
+    failed = (await client.get("/api/queues/meta-q/jobs/mr", headers=bearer(tokens.viewer))).json()
+    assert failed["state"] == "failed" and failed["meta"] == meta and seen == [meta, meta]
+    r = await client.post("/api/queues/meta-q/actions/retry", json={"job_ids": ["mr"]}, headers=bearer(tokens.admin))
+    assert r.status_code == 200
+    await run_burst(jobs_app, ["meta-q"])
+    done = (await client.get("/api/queues/meta-q/jobs/mr", headers=bearer(tokens.viewer))).json()
+    assert done["state"] == "completed" and done["meta"] == meta and seen == [meta, meta, meta]
+    page = (await client.get("/queues/meta-q/jobs/mr", headers=bearer(tokens.viewer))).text
+    assert "tenant" in page and "acme" in page
+
+
 async def test_job_ids_with_slashes_work(client: httpx.AsyncClient, tokens: Tokens, jobs_app: App) -> None:
     await jobs_app.queue("email").aadd("send-email", {"to": "x@example.com", "template": "t"}, job_id="order/42/mail")
     r = await client.get("/api/queues/email/jobs/order/42/mail", headers=bearer(tokens.viewer))
