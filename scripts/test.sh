@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/services.sh
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
+# A .venv left without pip (an interrupted first run) is made again rather than reused.
+.venv/bin/python -m pip --version >/dev/null 2>&1 || python3 -m venv --clear .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -c constraints.txt -e ".[test]" -e ./marketplace
 # A .venv made before the engine and the marketplace were split loses the `hubjobs` script when
