@@ -181,6 +181,8 @@ async def test_logins_are_rate_limited(client: httpx.AsyncClient, tokens: Tokens
     r = await client.post("/login", data={"nonce": nonce.group(1), "token": tokens.admin},
                           headers={"Origin": "http://testserver"})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    wait = re.search(r"Try again in (\d+) s\.", r.text)
+    assert wait is not None and wait.group(1) == r.headers["retry-after"]  # the page says for how long
 
 
 async def test_logout_and_revoking_end_sessions(client: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -151,6 +151,26 @@ async def test_bulk_replay_from_the_dashboard_reruns_jobs_and_marks_rows_replaye
     assert actions["replay-all"]["actor"] == "alice" and actions["replay-all"]["detail"] == {"count": 1}
 
 
+async def test_a_letter_whose_job_waits_again_is_not_offered_for_replay(hub: Hub) -> None:
+    retried, still_failed = await hub.fail_jobs("report-1", "report-2")
+    # retried another way (the job's own page): the job waits again, its row is still OPEN
+    await hub.marketplace.app.queue(QUEUE).aretry("report-1")
+    assert sorted(d.job_id for d in hub.dead_letters(DeadLetterStatus.OPEN)) == ["report-1", "report-2"]
+
+    listed = (await hub.client.get("/api/dead-letters", headers=bearer(hub.viewer))).json()
+    assert listed["total"] == 1 and [i["id"] for i in listed["items"]] == [still_failed.id]
+    page = await hub.client.get(f"{DASHBOARD}/dead-letters", headers=bearer(hub.admin))
+    assert "Replay all (1)" in page.text and 'data-job-id="report-1"' not in page.text
+
+    r = await hub.client.post("/api/dead-letters/replay", headers=bearer(hub.admin),
+                              json={"items": [{"queue": QUEUE, "id": retried.id}]})
+    assert r.json() == {"count": 0, "done": []}
+    r = await hub.client.post("/api/dead-letters/replay", json={"all": True, "queue": QUEUE},
+                              headers=bearer(hub.admin))
+    assert r.json() == {"count": 1, "done": []}
+    assert [d.job_id for d in hub.dead_letters(DeadLetterStatus.REPLAYED)] == ["report-2"]
+
+
 async def test_resolve_marks_the_row_resolved_by_the_admin(hub: Hub) -> None:
     keep, resolve = await hub.fail_jobs("report-1", "report-2")
     r = await hub.client.post("/api/dead-letters/resolve", headers=bearer(hub.admin), json={"items": [

@@ -4,7 +4,7 @@ The dashboard (``hubjobs.admin``) knows nothing of the marketplace; it takes a d
 and audit hooks through :class:`~hubjobs.admin.settings.AdminSettings`. This module plugs in:
 
 * :class:`SequenceHubDeadLetters`: the dead-letter view reads the marketplace's ``DeadLetterJob``
-  table (OPEN rows, newest first). A :class:`~hubjobs.admin.dead_letters.DeadLetterRef` is
+  table (OPEN rows whose job is still failed in the engine, or gone from it, newest first). A :class:`~hubjobs.admin.dead_letters.DeadLetterRef` is
   ``(row.queue, row.id)``: its ``id`` is the **dead-letter row's id**, not the failed job's id
   (a job replayed and failing again gets a second row, so the row id is the one unambiguous
   key); the failed job's id is shown as ``job_id``. Replay = :func:`areplay_dead_letter`,
@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
-from hubjobs import App
+from hubjobs import App, JobState
 from hubjobs.admin.audit import AuditEntry
 from hubjobs.admin.dead_letters import DeadLetter as DeadLetterView
 from hubjobs.admin.dead_letters import DeadLetterPage, DeadLetterRef
@@ -66,26 +66,33 @@ class SequenceHubDeadLetters:
         self.db = db
 
     async def page(self, queue: str | None, offset: int, limit: int) -> DeadLetterPage:
-        """OPEN dead letters newest first, of one queue or all, and how many there are."""
+        """Replayable dead letters newest first, of one queue or all, and how many there are.
+
+        Replayable: the row is OPEN and its job is still failed in the engine (or already gone
+        from it). A row whose job runs again by another way (retried from the job's page, say)
+        is left out, so "Replay all (N)" counts only what a replay would put back."""
         if offset < 0 or limit < 1:
             raise ValueError(f"offset must be >= 0 and limit >= 1, got offset={offset!r} limit={limit!r}")
-        rows, total = await asyncio.to_thread(self._page, queue, offset, limit)
-        return DeadLetterPage([_view(row) for row in rows], total)
+        rows = await self._replayable_rows(queue)
+        return DeadLetterPage([_view(row) for row in rows[offset:offset + limit]], len(rows))
 
-    def _page(self, queue: str | None, offset: int, limit: int) -> tuple[list[DeadLetter], int]:
-        rows = list_dead_letters(self.db, status=DeadLetterStatus.OPEN, queue=queue, limit=limit, offset=offset)
-        return rows, self._count_open(queue)
+    async def _replayable_rows(self, queue: str | None) -> list[DeadLetter]:
+        rows = await asyncio.to_thread(self._open_rows, queue)
+        return [row for row in rows if await self._job_needs_replay(row.queue, row.job_id)]
 
-    def _count_open(self, queue: str | None) -> int:
-        query = select(func.count()).select_from(DeadLetter).where(DeadLetter.status == DeadLetterStatus.OPEN)
-        if queue is not None:
-            query = query.where(DeadLetter.queue == queue)
-        with self.db.session() as session:
-            return int(session.scalar(query) or 0)
+    async def _job_needs_replay(self, queue: str, job_id: str) -> bool:
+        """True when the engine has the job failed or no longer has it (an undeclared queue: True,
+        nothing can be told about its jobs and a replay attempt reports the problem)."""
+        try:
+            job = await self.app.get_queue(queue).aget(job_id)
+        except UnknownQueue:
+            return True
+        return job is None or job.state == JobState.FAILED
 
     async def replay(self, refs: Sequence[DeadLetterRef]) -> list[DeadLetterRef]:
         """Put each referenced dead letter's job back on its queue; returns those replayed
-        (unknown, already handled, or of another queue than the ref says: skipped)."""
+        (unknown, already handled, of another queue than the ref says, or whose job already
+        runs again: skipped)."""
         done: list[DeadLetterRef] = []
         for ref in dict.fromkeys(refs):
             if await self._replay_one(ref.queue, ref.id):
@@ -93,11 +100,11 @@ class SequenceHubDeadLetters:
         return done
 
     async def replay_all(self, queue: str | None) -> int:
-        """Replay every OPEN dead letter (of one queue, or all) open when called; returns how many."""
-        pending = await asyncio.to_thread(self._open_refs, queue)
+        """Replay every replayable dead letter (of one queue, or all) as of the call; returns how many."""
+        pending = await self._replayable_rows(queue)
         replayed = 0
-        for row_queue, row_id in pending:
-            replayed += await self._replay_one(row_queue, row_id)
+        for row in pending:
+            replayed += await self._replay_one(row.queue, row.id)
         return replayed
 
     async def resolve(self, refs: Sequence[DeadLetterRef]) -> list[DeadLetterRef]:
@@ -109,7 +116,8 @@ class SequenceHubDeadLetters:
         return done
 
     async def _replay_one(self, queue: str, dead_letter_id: str) -> bool:
-        if not await asyncio.to_thread(self._is_open_in, queue, dead_letter_id):
+        row = await asyncio.to_thread(self._open_row_in, queue, dead_letter_id)
+        if row is None or not await self._job_needs_replay(row.queue, row.job_id):
             return False
         try:
             await areplay_dead_letter(self.app, self.db, dead_letter_id)
@@ -129,18 +137,24 @@ class SequenceHubDeadLetters:
         return True
 
     def _is_open_in(self, queue: str, dead_letter_id: str) -> bool:
+        return self._open_row_in(queue, dead_letter_id) is not None
+
+    def _open_row_in(self, queue: str, dead_letter_id: str) -> DeadLetter | None:
         with self.db.session() as session:
             row = session.get(DeadLetter, dead_letter_id)
-            return row is not None and row.queue == queue and row.status == DeadLetterStatus.OPEN
+            if row is None or row.queue != queue or row.status != DeadLetterStatus.OPEN:
+                return None
+            return row
 
-    def _open_refs(self, queue: str | None) -> list[tuple[str, str]]:
-        refs: list[tuple[str, str]] = []
+    def _open_rows(self, queue: str | None) -> list[DeadLetter]:
+        """Every OPEN row (of one queue, or all) newest first, read in batches."""
+        rows: list[DeadLetter] = []
         while True:
-            rows = list_dead_letters(self.db, status=DeadLetterStatus.OPEN, queue=queue,
-                                     limit=REPLAY_ALL_BATCH, offset=len(refs))
-            refs += [(row.queue, row.id) for row in rows]
-            if len(rows) < REPLAY_ALL_BATCH:
-                return refs
+            batch = list_dead_letters(self.db, status=DeadLetterStatus.OPEN, queue=queue,
+                                      limit=REPLAY_ALL_BATCH, offset=len(rows))
+            rows += batch
+            if len(batch) < REPLAY_ALL_BATCH:
+                return rows
 
 
 def _view(row: DeadLetter) -> DeadLetterView:

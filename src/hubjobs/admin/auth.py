@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .http import Problem, check_form_length
-from .ratelimit import AttemptLimiter, retry_after_header, source_of
+from .ratelimit import AttemptLimiter, retry_after_header, source_of, whole_seconds
 from .settings import AdminSettings
 from .tokens import Role, TokenInfo, TokenStore
 
@@ -184,7 +184,7 @@ class Authenticator:
         wait = self.token_limiter.retry_after(source_of(request))
         if wait is not None:
             raise Problem(429, f"too many requests with invalid tokens from this address; try again in "
-                               f"{max(1, math.ceil(wait))} s", headers=retry_after_header(wait))
+                               f"{whole_seconds(wait)} s", headers=retry_after_header(wait))
 
     # ------------------------------------------------------------ request forgery
 

@@ -30,7 +30,7 @@ from .dead_letters import DeadLetterRef
 from .http import Problem, check_form_length, json_response
 from .job_history import job_history
 from .pages import Pages
-from .ratelimit import retry_after_header, source_of
+from .ratelimit import retry_after_header, source_of, whole_seconds
 from .service import BulkResult
 from .state import AdminState, engine_problem
 from .tokens import Role
@@ -385,7 +385,8 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
         client = source_of(request)
         wait = state.login_limiter.retry_after(client)
         if wait is not None:
-            response = login_page(request, status=429, message="Too many failed sign-ins. Try again later.")
+            response = login_page(request, status=429, message="Too many failed sign-ins from this address. "
+                                                               f"Try again in {whole_seconds(wait)} s.")
             response.headers.update(retry_after_header(wait))
             return response
         try:

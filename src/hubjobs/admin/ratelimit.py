@@ -64,6 +64,11 @@ def source_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def whole_seconds(wait: float) -> int:
+    """A wait in seconds rounded up to whole seconds, at least 1 (what users and headers are told)."""
+    return max(1, math.ceil(wait))
+
+
 def retry_after_header(wait: float) -> dict[str, str]:
     """The Retry-After header for a wait in seconds (whole seconds, at least 1)."""
-    return {"Retry-After": str(max(1, math.ceil(wait)))}
+    return {"Retry-After": str(whole_seconds(wait))}
