@@ -1,4 +1,5 @@
-"""CLI commands for schedules: `hubjobs schedules list [--json]` and `hubjobs scheduler`.
+"""CLI commands for schedules: `hubjobs schedules list [--json]`, `hubjobs schedules pause|resume ID`
+and `hubjobs scheduler`.
 
 Both take the App from click's context object: `ctx.obj.app`. Register them on the main group
 with `cli.add_command(schedules)` and `cli.add_command(scheduler)`.
@@ -21,6 +22,7 @@ from .cli_support import require_database
 from .logs import log_options
 from .scheduler import DEFAULT_POLL_INTERVAL, run_scheduler
 from .scheduling.listing import ScheduleRow, list_schedule_rows
+from .scheduling.store import set_schedule_paused
 
 if TYPE_CHECKING:
     from .app import App
@@ -46,6 +48,8 @@ def _table(rows: list[ScheduleRow]) -> Table:
     table.add_column("last run")
     for row in rows:
         next_run = _when(row.next_run) if row.error is None else f"[red]{row.error}[/red]"
+        if row.paused:
+            next_run = f"paused (was {next_run})" if row.error is None else f"paused; {next_run}"
         schedule_id = row.id if row.stored else f"{row.id} *"
         expression = row.expression.removesuffix(f" ({row.tz})")  # the zone has its own column
         table.add_row(schedule_id, expression, row.tz, next_run, _when(row.last_run))
@@ -74,6 +78,30 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         click.echo("No schedules.")
         return
     Console().print(_table(rows))
+
+
+def _set_paused(ctx: click.Context, schedule_id: str, paused: bool) -> None:
+    app = _app_of(ctx)
+    require_database(app)
+    if not app.portal.call(set_schedule_paused(app, schedule_id, paused)):
+        raise click.ClickException(f"no stored schedule {schedule_id!r} (see `hubjobs schedules list`)")
+    click.echo(f"{'paused' if paused else 'resumed'} schedule {schedule_id}")
+
+
+@schedules.command("pause")
+@click.argument("schedule_id")
+@click.pass_context
+def pause_command(ctx: click.Context, schedule_id: str) -> None:
+    """Pause a stored schedule: its ticks add no jobs until it is resumed."""
+    _set_paused(ctx, schedule_id, True)
+
+
+@schedules.command("resume")
+@click.argument("schedule_id")
+@click.pass_context
+def resume_command(ctx: click.Context, schedule_id: str) -> None:
+    """Resume a paused schedule; ticks missed meanwhile go by its catch-up policy."""
+    _set_paused(ctx, schedule_id, False)
 
 
 async def _run_until_signal(app: App, poll_interval: float) -> None:

@@ -19,7 +19,7 @@ from hubjobs.admin import AdminSettings, create_admin_app
 from hubjobs.scheduling.store import store_declared
 
 from .conftest import Tokens
-from .support import make_app, sign_in, token_store_path
+from .support import bearer, make_app, sign_in, token_store_path
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -60,6 +60,36 @@ async def test_schedule_run_now(signed: tuple[httpx.AsyncClient, str, App, str],
     missing = await client.post("/actions", headers=ORIGIN, data={
         "csrf_token": csrf, "action": "schedule-run-now", "schedule_id": "nope", "next": "/schedules"})
     assert missing.status_code == 404
+
+
+async def test_schedule_pause_and_resume_from_the_dashboard_and_the_api(
+        signed: tuple[httpx.AsyncClient, str, App, str], tokens: Tokens, caplog: pytest.LogCaptureFixture) -> None:
+    client, csrf, app, _url = signed
+    await store_declared(app, await app.backend(), datetime.now(UTC))
+    caplog.set_level(logging.INFO, logger="hubjobs.admin")
+    r = await client.post("/actions", headers=ORIGIN, data={
+        "csrf_token": csrf, "action": "schedule-pause", "schedule_id": "nightly-report", "next": "/schedules"})
+    assert r.status_code == 303 and "done=schedule-pause&n=1" in r.headers["location"]
+    [stored] = await (await app.backend()).list_schedules()
+    assert stored.paused is True
+    page = await client.get("/schedules")
+    assert '<span class="badge paused">paused</span>' in page.text
+    assert 'value="schedule-resume" aria-label="Resume schedule nightly-report"' in page.text
+    assert any("schedule-pause" in rec.getMessage() and "alice" in rec.getMessage() for rec in caplog.records)
+    listed = (await client.get("/api/schedules", headers=bearer(tokens.viewer))).json()["schedules"]
+    assert [s["paused"] for s in listed] == [True]
+
+    assert (await client.post("/api/schedules/nightly-report/resume",
+                              headers=bearer(tokens.viewer))).status_code == 403
+    r = await client.post("/api/schedules/nightly-report/resume", headers=bearer(tokens.admin))
+    assert r.status_code == 200 and r.json() == {"schedule": "nightly-report", "paused": False}
+    [stored] = await (await app.backend()).list_schedules()
+    assert stored.paused is False
+    assert any("schedule-resume" in rec.getMessage() and "api" in rec.getMessage() for rec in caplog.records)
+    page = await client.get("/schedules")
+    assert 'value="schedule-pause" aria-label="Pause schedule nightly-report"' in page.text
+    missing = await client.post("/api/schedules/nope/pause", headers=bearer(tokens.admin))
+    assert missing.status_code == 404 and "nope" in missing.text
 
 
 async def test_worker_quiet_then_stop(signed: tuple[httpx.AsyncClient, str, App, str]) -> None:

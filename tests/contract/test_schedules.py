@@ -193,6 +193,40 @@ async def test_a_removed_schedule_stops(sapp: App) -> None:
     assert await remove_schedule(sapp, "s1") is False
 
 
+async def test_a_paused_schedule_adds_nothing_until_resumed(sapp: App) -> None:
+    spec = sapp.schedule("s1", queue=QUEUE, name="tick", every=HOUR)
+    await Scheduler(sapp).tick_once()
+    now = await backend_now(sapp)
+    newest = next_tick(spec, now - HOUR)
+    await set_bookkeeping(sapp, "s1", newest - 2 * HOUR, newest - HOUR)  # due now
+    runner = CliRunner()
+    obj = SimpleNamespace(app=sapp)
+    paused = await asyncio.to_thread(runner.invoke, schedules, ["pause", "s1"], obj=obj)
+    assert paused.exit_code == 0 and "paused schedule s1" in paused.output
+    assert (await stored(sapp, "s1")).paused is True
+    assert await Scheduler(sapp).tick_once() == []  # a new scheduler re-stores the declaration: still paused
+    assert await job_ids(sapp) == []
+    [listed] = await list_schedule_rows(sapp)
+    assert listed.paused is True and listed.to_json()["paused"] is True
+    table = await asyncio.to_thread(runner.invoke, schedules, ["list"], obj=obj, env={"COLUMNS": "200"})
+    assert "paused" in table.output
+
+    resumed = await asyncio.to_thread(runner.invoke, schedules, ["resume", "s1"], obj=obj)
+    assert resumed.exit_code == 0 and "resumed schedule s1" in resumed.output
+    fired = await Scheduler(sapp).tick_once()  # catch-up "one": the newest missed tick, once
+    assert [tick.job_id for tick in fired] == [tick_job_id(spec, newest)]
+    assert await job_ids(sapp) == ids(spec, newest)
+    assert (await stored(sapp, "s1")).paused is False
+
+    unknown = await asyncio.to_thread(runner.invoke, schedules, ["pause", "nope"], obj=obj)
+    assert unknown.exit_code != 0 and "no stored schedule 'nope'" in unknown.output
+    await asyncio.to_thread(runner.invoke, schedules, ["pause", "s1"], obj=obj)
+    assert await remove_schedule(sapp, "s1") is True
+    sapp.schedule("s1", queue=QUEUE, name="tick", every=HOUR)
+    await Scheduler(sapp).tick_once()
+    assert (await stored(sapp, "s1")).paused is False  # a removed schedule's pause goes with it
+
+
 def test_app_remove_schedule_removes_it_from_storage(backend_url: str) -> None:
     app = App(backend_url)
     try:

@@ -117,6 +117,22 @@ def api_routes(state: AdminState) -> list[BaseRoute]:
         """Stored schedules with next and last runs."""
         return json_response({"schedules": [s.to_dict() for s in await service.schedules()]})
 
+    async def pause_schedule(request: Request, principal: Principal) -> Response:
+        """Pause a stored schedule: its ticks add no jobs until resumed."""
+        return await set_schedule_paused(request, principal, True)
+
+    async def resume_schedule(request: Request, principal: Principal) -> Response:
+        """Resume a paused schedule (ticks missed meanwhile go by its catch-up policy)."""
+        return await set_schedule_paused(request, principal, False)
+
+    async def set_schedule_paused(request: Request, principal: Principal, paused: bool) -> Response:
+        schedule_id = request.path_params["schedule_id"]
+        await optional_object(request, state)
+        await service.set_schedule_paused(schedule_id, paused)
+        await state.audit(principal, "schedule-pause" if paused else "schedule-resume", "api",
+                          schedule=schedule_id)
+        return json_response({"schedule": schedule_id, "paused": paused})
+
     async def workers(request: Request, principal: Principal) -> Response:
         """Workers with a live heartbeat."""
         now = time.time()
@@ -308,6 +324,8 @@ def api_routes(state: AdminState) -> list[BaseRoute]:
           for action, fn in queue_actions.items()],
         r("/search", search, methods=["GET"], permission=read),
         r("/schedules", schedules, methods=["GET"], permission=read),
+        r("/schedules/{schedule_id}/pause", pause_schedule, methods=["POST"], permission=act),
+        r("/schedules/{schedule_id}/resume", resume_schedule, methods=["POST"], permission=act),
         r("/workers", workers, methods=["GET"], permission=read),
         r("/dead-letters", dead_letters, methods=["GET"], permission=read),
         r("/dead-letters/replay", replay, methods=["POST"], permission=act),

@@ -56,6 +56,8 @@ NOTICES = {
     "retry-matching": "Retried {n} matching job(s).", "promote-matching": "Promoted {n} matching job(s).",
     "remove-matching-failed": "Removed {n} matching job(s).",
     "schedule-run-now": "Added {n} job of the schedule.",
+    "schedule-pause": "Paused the schedule: its ticks add no jobs until it is resumed.",
+    "schedule-resume": "Resumed the schedule.",
     "worker-quiet": "Asked the worker to stop claiming jobs; its state changes at its next heartbeat.",
     "worker-stop": "Asked the worker to stop; it leaves the list once it has.",
 }
@@ -315,6 +317,11 @@ def dashboard_routes(state: AdminState) -> list[BaseRoute]:
             job = await service.run_schedule_now(schedule_id)
             await state.audit(principal, name, "dashboard", queue=job.queue, job_ids=[job.id], schedule=schedule_id)
             return 1, {}, job.queue, [job.id]
+        if name in ("schedule-pause", "schedule-resume"):
+            schedule_id = _field(form, "schedule_id")
+            await service.set_schedule_paused(schedule_id, name == "schedule-pause")
+            await state.audit(principal, name, "dashboard", queue=None, schedule=schedule_id)
+            return 1, {}, None, []
         if name in MATCHING_ACTIONS:
             queue = _require_queue(queue_name)
             await service.queue(queue)

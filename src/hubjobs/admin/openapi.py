@@ -97,10 +97,11 @@ SCHEMAS: dict[str, Schema] = {
                           "older_than": {"type": "number", "minimum": 0, "maximum": 1e12},
                           "limit": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}, ["state"]),
     "QueueFlag": _obj({"queue": STRING, "paused": BOOL}, ["queue", "paused"]),
+    "ScheduleFlag": _obj({"schedule": STRING, "paused": BOOL}, ["schedule", "paused"]),
     "Removed": _obj({"queue": STRING, "removed": INT}, ["queue", "removed"]),
     "Schedule": _obj({"id": STRING, "queue": STRING, "name": STRING, "description": STRING,
                       "next_run": _nullable(TIME), "last_run": _nullable(TIME), "spec": {"type": "object"},
-                      "problem": _nullable(STRING)}, ["id"]),
+                      "problem": _nullable(STRING), "paused": BOOL}, ["id"]),
     "Worker": _obj({"worker_id": STRING, "queues": {"type": "array", "items": STRING}, "hostname": STRING,
                     "pid": INT, "started_at": TIME, "heartbeat_at": TIME, "heartbeat_age": NUMBER, "running": INT,
                     "concurrency": INT, "processed": INT, "failed": INT}, ["worker_id"]),
@@ -148,6 +149,7 @@ def _p(name: str, where: str, schema: Schema, description: str, required: bool =
 
 
 QUEUE = _p("queue", "path", STRING, "queue name")
+SCHEDULE_ID = _p("schedule_id", "path", STRING, "schedule id")
 JOB_ID = _p("job_id", "path", STRING, "job id")
 STATE = _p("state", "query", {"type": "string", "enum": STATES}, "job state")
 OFFSET = _p("offset", "query", {"type": "integer", "minimum": 0, "maximum": 10_000_000}, "items to skip")
@@ -230,6 +232,12 @@ def openapi_document(title: str, server_url: str = "") -> Schema:
             _p("queue", "query", STRING, "only this queue"), STATE, LIMIT])},
         "/api/schedules": {"get": _op("Schedules with next and last runs",
                                       _obj({"schedules": _array("Schedule")}, ["schedules"]))},
+        "/api/schedules/{schedule_id}/pause": {"post": _op(
+            "Pause a schedule: its ticks add no jobs until resumed", _ref("ScheduleFlag"), errors="400 404 413",
+            params=[SCHEDULE_ID], body=_ref("Empty"), body_required=False, tag="act")},
+        "/api/schedules/{schedule_id}/resume": {"post": _op(
+            "Resume a schedule; ticks missed while paused go by its catch-up policy", _ref("ScheduleFlag"),
+            errors="400 404 413", params=[SCHEDULE_ID], body=_ref("Empty"), body_required=False, tag="act")},
         "/api/workers": {"get": _op("Workers with a live heartbeat", _obj({"workers": _array("Worker")}, ["workers"]))},
         "/api/dead-letters": {"get": _op("Dead letters, newest first", _obj({
             "title": STRING, "total": _nullable(INT), "offset": INT, "limit": INT, "items": _array("DeadLetter")},

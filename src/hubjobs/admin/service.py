@@ -78,11 +78,13 @@ class ScheduleView:
     last_run: float | None
     spec: dict[str, Any]
     problem: str | None = None
+    paused: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {"id": self.id, "queue": self.queue, "name": self.name, "description": self.description,
-                "next_run": self.next_run, "last_run": self.last_run, "spec": self.spec, "problem": self.problem}
+                "next_run": self.next_run, "last_run": self.last_run, "spec": self.spec, "problem": self.problem,
+                "paused": self.paused}
 
 
 class AdminService:
@@ -261,10 +263,11 @@ class AdminService:
             try:
                 spec = ScheduleSpec.from_json(raw_dict)
                 views.append(ScheduleView(stored.id, spec.queue, spec.name, describe(spec), stored.next_run,
-                                          stored.last_run, spec.to_json()))
+                                          stored.last_run, spec.to_json(), paused=stored.paused))
             except (ScheduleError, TypeError, ValueError, KeyError) as exc:
                 views.append(ScheduleView(stored.id, str(raw_dict.get("queue", "")), str(raw_dict.get("name", "")),
-                                          "(unreadable)", stored.next_run, stored.last_run, raw_dict, str(exc)))
+                                          "(unreadable)", stored.next_run, stored.last_run, raw_dict, str(exc),
+                                          paused=stored.paused))
         return sorted(views, key=lambda v: v.id)
 
     async def run_schedule_now(self, schedule_id: str) -> Job:
@@ -284,6 +287,13 @@ class AdminService:
             options["job_id"] = f"sched:{spec.id}:now-{int(time.time() * 1000)}"
             return await queue.aadd(spec.name, spec.data, **options)
         raise JobNotFound(f"no schedule {schedule_id!r}")
+
+    async def set_schedule_paused(self, schedule_id: str, paused: bool) -> None:
+        """Pause or resume a stored schedule; raises JobNotFound for an unknown one."""
+        from ..scheduling.store import set_schedule_paused
+
+        if not await set_schedule_paused(self.app, schedule_id, paused):
+            raise JobNotFound(f"no schedule {schedule_id!r}")
 
     async def last_schedule_job(self, view: ScheduleView) -> Job | None:
         """The newest job a schedule added (by its job ids, `sched:<id>:…`), if any is kept."""

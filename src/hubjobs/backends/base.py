@@ -408,6 +408,7 @@ class StoredSchedule:
     spec_json: str
     next_run: float | None
     last_run: float | None
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -422,6 +423,14 @@ class ScheduleRef:
     """One schedule by id."""
 
     schedule_id: str
+
+
+@dataclass(frozen=True)
+class PauseSchedule:
+    """Pause a schedule (its ticks add no jobs) or resume it."""
+
+    schedule_id: str
+    paused: bool
 
 
 @dataclass(frozen=True)
@@ -733,6 +742,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def record_schedule_run(self, req: RecordScheduleRun) -> bool:
         """Compare-and-set a schedule's last/next run; False if another process moved it."""
+
+    @abc.abstractmethod
+    async def set_schedule_paused(self, req: PauseSchedule) -> bool:
+        """Set a schedule's paused flag (kept across upserts); False if there is no such schedule."""
 
     # -- throughput history
     @abc.abstractmethod

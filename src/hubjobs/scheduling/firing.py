@@ -13,6 +13,8 @@ Jobs are added before the bookkeeping moves, so a process that dies between the 
 the tick to the next process (which finds the job there): no tick is lost, none doubled while
 the tick's job is kept by retention. A process frozen between reading the row and adding
 (SIGSTOP, a long GC pause) re-reads instead of acting on a stale row (see ``fresh``).
+A paused schedule (``StoredSchedule.paused``) is skipped: pausing takes effect at each
+scheduler's next step.
 """
 
 from __future__ import annotations
@@ -94,8 +96,12 @@ async def fire_due(
 
     ``fresh()`` is asked just before adding: False means the row may be outdated (this process
     was frozen since it read it) and nothing is done (``stale=True``). Backend errors propagate;
-    a spec or job that cannot be built is reported in ``error``.
+    a spec or job that cannot be built is reported in ``error``. A paused schedule adds nothing
+    and keeps its bookkeeping: once resumed, the ticks it missed are handled by its catch-up
+    policy like those missed while no scheduler ran.
     """
+    if stored.paused:
+        return FireOutcome(stored.id)
     try:
         spec = spec_of(stored)
     except ScheduleError as error:

@@ -38,6 +38,7 @@ class ScheduleRow:
     last_run: datetime | None
     stored: bool = True
     error: str | None = None
+    paused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (times in ISO 8601 UTC with a trailing Z)."""
@@ -52,6 +53,7 @@ class ScheduleRow:
             "last_run": _iso(self.last_run),
             "stored": self.stored,
             "error": self.error,
+            "paused": self.paused,
         }
 
 
@@ -70,7 +72,8 @@ async def list_schedule_rows(app: App) -> list[ScheduleRow]:
             spec = spec_of(stored)
         except ScheduleError as error:
             next_run = None if stored.next_run is None else as_instant(stored.next_run)
-            rows[stored.id] = ScheduleRow(stored.id, "?", "?", "?", "?", "?", next_run, last_run, error=str(error))
+            rows[stored.id] = ScheduleRow(stored.id, "?", "?", "?", "?", "?", next_run, last_run, error=str(error),
+                                          paused=stored.paused)
             continue
         rows[stored.id] = ScheduleRow(
             id=spec.id,
@@ -81,6 +84,7 @@ async def list_schedule_rows(app: App) -> list[ScheduleRow]:
             catch_up=spec.catch_up,
             next_run=effective_next_run(spec, stored, now),
             last_run=last_run,
+            paused=stored.paused,
         )
     for spec in declared_specs(app):
         if spec.id not in rows:

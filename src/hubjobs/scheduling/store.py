@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..backends.base import Backend, ScheduleRef, UpsertSchedule
+from ..backends.base import Backend, PauseSchedule, ScheduleRef, UpsertSchedule
 from .spec import ScheduleSpec
 from .stored import new_stored_schedule
 
@@ -42,3 +42,15 @@ async def remove_schedule(app: App, schedule_id: str) -> bool:
     backend = await app.backend()
     stored = await backend.remove_schedule(ScheduleRef(schedule_id))
     return declared or stored
+
+
+async def set_schedule_paused(app: App, schedule_id: str, paused: bool) -> bool:
+    """Pause (``paused=True``) or resume a stored schedule; False if no such schedule is stored.
+
+    A paused schedule adds no jobs on its ticks; every scheduler process sees the flag at its
+    next step. On resume the ticks missed while paused go by the schedule's catch-up policy, as
+    after downtime ending at the resume (``one``: one job if the newest missed tick is recent
+    enough, ``all``: each, ``none``: nothing).
+    """
+    backend = await app.backend()
+    return await backend.set_schedule_paused(PauseSchedule(schedule_id, paused))

@@ -51,6 +51,7 @@ from ..base import (
     LeaseStatus,
     ListJobs,
     LogLine,
+    PauseSchedule,
     PublishEvents,
     QueueEvent,
     QueueSettings,
@@ -616,7 +617,17 @@ class PostgresBackend(Backend):
     async def list_schedules(self) -> list[StoredSchedule]:
         """Every schedule."""
         rows = await self._rows("listing schedules", self._q("schedules", "list"))
-        return [StoredSchedule(str(r["id"]), str(r["spec"]), r["next_run"], r["last_run"]) for r in rows]
+        return [StoredSchedule(str(r["id"]), str(r["spec"]), r["next_run"], r["last_run"], bool(r["paused"]))
+                for r in rows]
+
+    async def set_schedule_paused(self, req: PauseSchedule) -> bool:
+        """Set the paused flag."""
+        async def run(conn: AsyncConn) -> bool:
+            cur = await conn.execute(self._q("schedules", "set_paused"),
+                                     {"id": req.schedule_id, "paused": req.paused})
+            return cur.rowcount == 1
+
+        return await self._db.run("pausing or resuming a schedule", run)
 
     async def record_schedule_run(self, req: RecordScheduleRun) -> bool:
         """Compare-and-set the run bookkeeping."""

@@ -42,6 +42,7 @@ from ..base import (
     ListJobs,
     LogLine,
     NewJob,
+    PauseSchedule,
     PublishEvents,
     QueueEvent,
     QueueSettings,
@@ -732,7 +733,7 @@ class RedisBackend(Backend):
     # ------------------------------------------------------------ schedules
 
     def _schedule_keys(self) -> list[str]:
-        return [self._global.schedules, self._global.schedule_runs]
+        return [self._global.schedules, self._global.schedule_runs, self._global.schedules_paused]
 
     async def upsert_schedule(self, req: UpsertSchedule) -> None:
         """Create or change a schedule (bookkeeping kept when the spec is unchanged)."""
@@ -750,11 +751,17 @@ class RedisBackend(Backend):
         with self._translated("listing schedules"):
             specs = await self._c.hgetall(self._global.schedules)
             runs = await self._c.hgetall(self._global.schedule_runs)
+            paused = await self._c.smembers(self._global.schedules_paused)
         out: list[StoredSchedule] = []
         for sid in sorted(specs):
             last, _sep, nxt = runs.get(sid, "|").partition("|")
-            out.append(StoredSchedule(sid, specs[sid], _float_or_none(nxt), _float_or_none(last)))
+            out.append(StoredSchedule(sid, specs[sid], _float_or_none(nxt), _float_or_none(last), sid in paused))
         return out
+
+    async def set_schedule_paused(self, req: PauseSchedule) -> bool:
+        """Add the schedule to, or take it out of, the paused set."""
+        return bool(await self._run("set_schedule_paused", self._schedule_keys(),
+                                    [req.schedule_id, "1" if req.paused else "0"], "pausing or resuming a schedule"))
 
     async def record_schedule_run(self, req: RecordScheduleRun) -> bool:
         """Compare-and-set the schedule's last and next run."""

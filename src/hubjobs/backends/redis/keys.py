@@ -62,10 +62,11 @@ class GlobalKeys:
     worker_expiry: str
     schedules: str
     schedule_runs: str
+    schedules_paused: str
 
 
 def global_keys(prefix: str) -> GlobalKeys:
     """The shared keys under `prefix`."""
     tag = f"{{{prefix}}}:"
     return GlobalKeys(tag + "queues", tag + "workers", tag + "workers:expiry", tag + "schedules",
-                      tag + "schedules:runs")
+                      tag + "schedules:runs", tag + "schedules:paused")

@@ -34,14 +34,15 @@ from ..base import (
     ExtendLeases,
     FinishJobs,
     FinishResult,
-    History,
     Heartbeat,
+    History,
     JobIds,
     JobOutcome,
     JobRef,
     LeaseStatus,
     ListJobs,
     LogLine,
+    PauseSchedule,
     PublishEvents,
     QueueEvent,
     QueueSettings,
@@ -499,8 +500,13 @@ class SQLiteBackend(Backend):
 
     async def list_schedules(self) -> list[StoredSchedule]:
         """Every schedule."""
-        return await self._run(lambda c: [StoredSchedule(r[0], r[1], r[2], r[3])
+        return await self._run(lambda c: [StoredSchedule(r[0], r[1], r[2], r[3], bool(r[4]))
                                           for r in c.execute(self._q("schedules", "list"))])
+
+    async def set_schedule_paused(self, req: PauseSchedule) -> bool:
+        """Set the paused flag."""
+        return await self._write(lambda c: c.execute(self._q("schedules", "set_paused"), {
+            "id": req.schedule_id, "paused": int(req.paused)}).rowcount == 1)
 
     async def record_schedule_run(self, req: RecordScheduleRun) -> bool:
         """Compare-and-set the run bookkeeping."""

@@ -1,5 +1,5 @@
 -- Operation schedules: stored schedules and their run bookkeeping (compare-and-set).
--- Parameters: :id :spec (JSON) :next_run :last_run :expected_last_run
+-- Parameters: :id :spec (JSON) :next_run :last_run :expected_last_run :paused (0 or 1)
 -- name: upsert
 INSERT INTO schedules (id, spec, next_run, last_run) VALUES (:id, :spec, :next_run, :last_run)
 ON CONFLICT (id) DO UPDATE SET
@@ -8,7 +8,9 @@ ON CONFLICT (id) DO UPDATE SET
 -- name: remove
 DELETE FROM schedules WHERE id = :id
 -- name: list
-SELECT id, spec, next_run, last_run FROM schedules ORDER BY id
+SELECT id, spec, next_run, last_run, paused FROM schedules ORDER BY id
 -- name: record_run
 UPDATE schedules SET last_run = :last_run, next_run = :next_run
 WHERE id = :id AND ((last_run IS NULL AND :expected_last_run IS NULL) OR last_run = :expected_last_run)
+-- name: set_paused
+UPDATE schedules SET paused = :paused WHERE id = :id
