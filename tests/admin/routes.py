@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/login"), ("POST", "/login")}
-SAMPLE_PARAMS = {"queue": "files", "job_id": "some/job"}
+SAMPLE_PARAMS = {"queue": "files", "job_id": "some/job", "schedule_id": "nightly"}
 
 
 def _concrete(path: str) -> str:

@@ -53,6 +53,9 @@ def _declared() -> Declared:
         for c in primary:
             columns[c] = (columns[c][0], False)
         tables[name] = columns
+    for table, column, kind, rest in re.findall(
+            r"ALTER TABLE (\w+) ADD COLUMN (?:IF NOT EXISTS )?(\w+) (double precision|\w+)([^;]*);", text):
+        tables[table][column] = (TYPE_NAMES[kind], "NOT NULL" not in rest)
     for name, table, rest in re.findall(r"CREATE INDEX (?:IF NOT EXISTS )?(\w+) ON (\w+) (\(.*?\)(?: WHERE [^;]*)?);", text):
         indexes[name] = (table, rest)
     return Declared(tables, indexes)
